@@ -257,10 +257,13 @@ func (x *ReserveKeys) GetAtLeast() uint64 {
 	return 0
 }
 
-// NextVolumeID issues count new consecutive volume ids.
+// NextVolumeID issues count new consecutive volume ids, after every id
+// issued before and not below at_least (one above the highest volume id
+// volume servers reported, so ids made by another master are skipped).
 type NextVolumeID struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Count         uint32                 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	AtLeast       uint32                 `protobuf:"varint,2,opt,name=at_least,json=atLeast,proto3" json:"at_least,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -302,7 +305,15 @@ func (x *NextVolumeID) GetCount() uint32 {
 	return 0
 }
 
-// VolumeRecord records a volume created by growth (or its deletion).
+func (x *NextVolumeID) GetAtLeast() uint32 {
+	if x != nil {
+		return x.AtLeast
+	}
+	return 0
+}
+
+// VolumeRecord records a volume created by growth (or its deletion). A
+// created id above the highest issued raises it.
 type VolumeRecord struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Op               VolumeOp               `protobuf:"varint,1,opt,name=op,proto3,enum=weed.pb.VolumeOp" json:"op,omitempty"`
@@ -576,9 +587,10 @@ const file_master_proto_rawDesc = "" +
 	"\acommand\">\n" +
 	"\vReserveKeys\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\x04R\x05count\x12\x19\n" +
-	"\bat_least\x18\x02 \x01(\x04R\aatLeast\"$\n" +
+	"\bat_least\x18\x02 \x01(\x04R\aatLeast\"?\n" +
 	"\fNextVolumeID\x12\x14\n" +
-	"\x05count\x18\x01 \x01(\rR\x05count\"\xd7\x01\n" +
+	"\x05count\x18\x01 \x01(\rR\x05count\x12\x19\n" +
+	"\bat_least\x18\x02 \x01(\rR\aatLeast\"\xd7\x01\n" +
 	"\fVolumeRecord\x12!\n" +
 	"\x02op\x18\x01 \x01(\x0e2\x11.weed.pb.VolumeOpR\x02op\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\rR\x02id\x12\x1e\n" +
