@@ -28,7 +28,7 @@ type FileID struct {
 }
 
 // ParseFileID parses "3,01637037d6". The part after the first "," may carry
-// an extension (".jpg", stripped) and a "_N" decimal delta added to the key,
+// an extension (".jpg", stripped from the first dot) and a "_N" decimal delta added to the key,
 // as ids reserved by an assign with count=N are written.
 func ParseFileID(s string) (FileID, error) {
 	vol, rest, ok := strings.Cut(s, ",")
@@ -39,7 +39,10 @@ func ParseFileID(s string) (FileID, error) {
 	if err != nil {
 		return FileID{}, fmt.Errorf("%q: volume id: %w", s, ErrBadFileID)
 	}
-	if dot := strings.LastIndexByte(rest, '.'); dot >= 0 {
+	// SeaweedFS strips from the last "."; a key and cookie never hold a
+	// dot, so stripping from the first accepts the same ids and also
+	// "x.tar.gz".
+	if dot := strings.IndexByte(rest, '.'); dot >= 0 {
 		rest = rest[:dot]
 	}
 	key, cookie, err := ParseKeyCookie(rest)
