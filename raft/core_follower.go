@@ -1,0 +1,78 @@
+package raft
+
+import (
+	"google.golang.org/protobuf/proto"
+
+	"weedfs.dev/weed/raft/raftpb"
+)
+
+func stepFollower(c *Core, m *raftpb.Message) error {
+	switch m.Type {
+	case raftpb.MessageType_MSG_APP:
+		c.electionElapsed = 0
+		c.lead = m.From
+		return c.handleAppend(m)
+	case raftpb.MessageType_MSG_HEARTBEAT:
+		c.electionElapsed = 0
+		c.lead = m.From
+		c.log.commitTo(min(m.Commit, c.log.lastIndex()))
+		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_HEARTBEAT_RESP, Context: m.Context})
+	case raftpb.MessageType_MSG_SNAP:
+		c.electionElapsed = 0
+		c.lead = m.From
+		c.handleSnapshot(m)
+	case raftpb.MessageType_MSG_TIMEOUT_NOW:
+		// The leader hands over: campaign at once, skipping PreVote and
+		// the voters' leader stickiness.
+		return c.hup(true)
+	case raftpb.MessageType_MSG_READ_INDEX_RESP:
+		c.readStates = append(c.readStates, ReadState{Index: m.Index, Context: m.Context})
+	}
+	return nil
+}
+
+func (c *Core) handleAppend(m *raftpb.Message) error {
+	if m.Index < c.log.committed {
+		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: c.log.committed})
+		return nil
+	}
+	lastNew, ok, err := c.log.maybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries)
+	if err != nil {
+		return err
+	}
+	if ok {
+		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: lastNew})
+		return nil
+	}
+	// Hint the leader at the last entry that may match: at most our last
+	// index, and none of a term above the leader's previous term.
+	hint, hintTerm := c.log.findConflictByTerm(min(m.Index, c.log.lastIndex()), m.LogTerm)
+	c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: m.Index,
+		Reject: true, RejectHint: hint, HintTerm: hintTerm})
+	return nil
+}
+
+func (c *Core) handleSnapshot(m *raftpb.Message) {
+	s := m.Snapshot
+	if s.Index <= c.log.committed {
+		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: c.log.committed})
+		return
+	}
+	if c.log.matchTerm(s.Index, s.Term) {
+		// We have the snapshot's last entry: it is committed, nothing to
+		// install.
+		c.log.commitTo(s.Index)
+		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: c.log.committed})
+		return
+	}
+	c.logger.Debug("raft: installing snapshot", "id", c.id, "index", s.Index, "term", s.Term)
+	s = proto.Clone(s).(*raftpb.SnapshotMeta)
+	c.log.restore(s)
+	c.snapshot = s
+	conf := s.GetConf()
+	if conf == nil {
+		conf = &raftpb.ConfState{}
+	}
+	c.setConf(conf)
+	c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: c.log.lastIndex()})
+}
