@@ -1,0 +1,422 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"weedfs.dev/weed/storage/idx"
+	"weedfs.dev/weed/storage/needle"
+	"weedfs.dev/weed/storage/needlemap"
+	"weedfs.dev/weed/storage/superblock"
+	"weedfs.dev/weed/storage/vfs"
+)
+
+// ErrNoCompaction is returned by CommitCompact when no Compact preceded it.
+var ErrNoCompaction = errors.New("storage: no compaction to commit")
+
+// compactCheckEvery is how many needles Compact copies between checks of
+// its context and of Close.
+const compactCheckEvery = 256
+
+// compactState is a compaction that Compact finished and CommitCompact has
+// not yet committed.
+type compactState struct {
+	// idxStart is the .idx length the copy covered; CommitCompact replays
+	// the entries after it.
+	idxStart int64
+	sb       superblock.SuperBlock
+	cpd, cpx *appendFile
+	// nm indexes the compacted files, for the replay of deletes.
+	nm *needlemap.Map
+}
+
+// abandon closes and removes the compaction's files.
+func (c *compactState) abandon(fsys vfs.FS) error {
+	return errors.Join(c.cpd.f.Close(), c.cpx.f.Close(), removeIfExists(fsys, c.cpd.name), removeIfExists(fsys, c.cpx.name))
+}
+
+// Compact copies the live needles into .cpd/.cpx, under a super block with
+// CompactionRevision+1, skipping deleted, expired and unreadable needles
+// (an unreadable one is logged: its bytes could never be served). Reads and
+// writes go on meanwhile. CommitCompact makes the result the volume;
+// CleanupCompact drops it.
+func (v *Volume) Compact(ctx context.Context) error {
+	v.compactMu.Lock()
+	defer v.compactMu.Unlock()
+	v.wmu.Lock()
+	v.mu.RLock()
+	closed := v.closed
+	idxStart, sb, dat, idxFile := v.idxSize, v.sb, v.dat, v.idx
+	v.mu.RUnlock()
+	var err error
+	if v.compaction != nil {
+		err = v.compaction.abandon(v.fs)
+		v.compaction = nil
+	}
+	v.wmu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if err != nil {
+		return fmt.Errorf("compact volume %d: drop the previous compaction: %w", v.id, err)
+	}
+	// dat and idxFile stay valid: only CommitCompact swaps them, and it
+	// waits for compactMu. Both files only grow past what is read here.
+	c, err := v.copyLive(ctx, dat, idxFile, idxStart, sb)
+	if err != nil {
+		return fmt.Errorf("compact volume %d: %w", v.id, err)
+	}
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
+	if v.isClosed() {
+		return errors.Join(ErrClosed, c.abandon(v.fs))
+	}
+	v.compaction = c
+	return nil
+}
+
+func (v *Volume) isClosed() bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.closed
+}
+
+// copyLive writes the compacted files from the .idx prefix of idxStart
+// bytes and the .dat records it points at.
+func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart int64, sb superblock.SuperBlock) (_ *compactState, err error) {
+	snap, whole, err := needlemap.LoadAt(idxFile, idxStart)
+	if err != nil {
+		return nil, fmt.Errorf("load index snapshot: %w", err)
+	}
+	if whole != idxStart {
+		return nil, fmt.Errorf("%w: index snapshot of %d bytes loaded %d", ErrCorrupt, idxStart, whole)
+	}
+	sb.CompactionRevision++
+	sb.Extra = append([]byte(nil), sb.Extra...)
+	c := &compactState{idxStart: idxStart, sb: sb, nm: needlemap.New()}
+	base := v.base()
+	if c.cpd, err = createAppendFile(v.fs, base+extCompacted); err != nil {
+		return nil, err
+	}
+	if c.cpx, err = createAppendFile(v.fs, base+extCompactIx); err != nil {
+		c.cpd.f.Close()
+		_ = removeIfExists(v.fs, c.cpd.name)
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = c.abandon(v.fs)
+		}
+	}()
+	if _, err := c.cpd.write(sb.Bytes()); err != nil {
+		return nil, err
+	}
+	var copyErr error
+	count := 0
+	snap.Ascend(func(key uint64, mv needlemap.Value) bool {
+		if mv.Deleted() {
+			return true
+		}
+		if count++; count%compactCheckEvery == 0 {
+			if copyErr = v.stopped(ctx); copyErr != nil {
+				return false
+			}
+		}
+		rec := make([]byte, needle.RecordLen(mv.Size, sb.Version))
+		if copyErr = readFull(dat, rec, mv.ByteOffset()); copyErr != nil && !errors.Is(copyErr, ErrCorrupt) {
+			return false
+		}
+		var n *needle.Needle
+		if copyErr == nil {
+			n, copyErr = needle.Decode(rec, sb.Version)
+		}
+		if copyErr == nil && (n.ID != key || n.Size != mv.Size) {
+			copyErr = fmt.Errorf("%w: record at %d is not needle %x", ErrCorrupt, mv.ByteOffset(), key)
+		}
+		if copyErr != nil {
+			v.logger.Error("compaction drops an unreadable needle", "key", key, "offset", mv.ByteOffset(), "err", copyErr)
+			copyErr = nil
+			return true
+		}
+		if at, ok := ExpiresAt(n); ok && !v.now().Before(at) {
+			return true
+		}
+		copyErr = c.appendRecord(key, n.Size, rec)
+		return copyErr == nil
+	})
+	if copyErr != nil {
+		return nil, copyErr
+	}
+	if err := errors.Join(c.cpd.flush(), c.cpx.flush()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// stopped returns why a compaction must stop: its context ended or the
+// volume was closed.
+func (v *Volume) stopped(ctx context.Context) error {
+	select {
+	case <-v.done:
+		return ErrClosed
+	default:
+		return ctx.Err()
+	}
+}
+
+// appendRecord appends a record (raw bytes of size field size) and its
+// index entry to the compacted files.
+func (c *compactState) appendRecord(key uint64, size uint32, rec []byte) error {
+	off, err := c.cpd.write(rec)
+	if err != nil {
+		return err
+	}
+	o, err := idx.ToOffset(off)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrVolumeFull, err)
+	}
+	_, err = c.cpx.write(idx.Entry{Key: key, Offset: o, Size: size}.Append(nil))
+	if err != nil {
+		return err
+	}
+	c.nm.Set(key, o, size)
+	return nil
+}
+
+// appendTombstone appends a tombstone record (raw) and a delete entry.
+func (c *compactState) appendTombstone(key uint64, rec []byte) error {
+	off, err := c.cpd.write(rec)
+	if err != nil {
+		return err
+	}
+	o, err := idx.ToOffset(off)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrVolumeFull, err)
+	}
+	if _, err := c.cpx.write(idx.Entry{Key: key, Offset: o, Size: idx.Tombstone}.Append(nil)); err != nil {
+		return err
+	}
+	c.nm.Delete(key, o)
+	return nil
+}
+
+// CommitCompact makes the compacted files the volume. With writers stopped
+// it replays onto .cpd/.cpx the index entries appended since Compact began,
+// syncs them, writes the .cpc marker durably, renames .cpd over .dat and
+// .cpx over .idx, and reopens the volume. Readers wait only for the renames
+// and the reload. A crash at any point leaves the old or the new volume,
+// whole (OpenVolume finishes what the marker promises).
+func (v *Volume) CommitCompact(ctx context.Context) error {
+	v.compactMu.Lock()
+	defer v.compactMu.Unlock()
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
+	c := v.compaction
+	if c == nil {
+		return ErrNoCompaction
+	}
+	if v.isClosed() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v.compaction = nil
+	if err := v.replayDiff(c); err != nil {
+		return fmt.Errorf("commit compaction of volume %d: %w", v.id, errors.Join(err, c.abandon(v.fs)))
+	}
+	if err := errors.Join(c.cpd.flush(), c.cpx.flush(), c.cpd.f.Sync(), c.cpx.f.Sync()); err != nil {
+		return fmt.Errorf("commit compaction of volume %d: %w", v.id, errors.Join(err, c.abandon(v.fs)))
+	}
+	if err := errors.Join(c.cpd.f.Close(), c.cpx.f.Close()); err != nil {
+		return fmt.Errorf("commit compaction of volume %d: %w", v.id, errors.Join(err, c.abandon(v.fs)))
+	}
+	base := v.base()
+	marker := []byte("compaction revision " + strconv.Itoa(int(c.sb.CompactionRevision)) + "\n")
+	if err := writeFileSync(v.fs, base+extCommit, marker, os.O_TRUNC); err != nil {
+		return fmt.Errorf("commit compaction of volume %d: %w", v.id, errors.Join(err, c.abandon(v.fs), removeIfExists(v.fs, base+extCommit)))
+	}
+	if err := v.fs.SyncDir(v.dir); err != nil {
+		// The marker may or may not be durable: only reopening knows.
+		return v.reopenAfterCommit(fmt.Errorf("sync folder after commit marker: %w", err))
+	}
+	// From here the new volume is decided.
+	return v.reopenAfterCommit(nil)
+}
+
+// reopenAfterCommit swaps the files: it waits for a running group sync to
+// end (it holds the old handles), closes the old files, and runs the open
+// path, which renames .cpd/.cpx into place as the marker says and loads the
+// new index. If that fails the volume is closed: the files on disk are
+// whole, and opening it again finishes the job. wmu must be held.
+func (v *Volume) reopenAfterCommit(cause error) error {
+	g := &v.sync
+	g.mu.Lock()
+	for g.inFlight {
+		g.cond.Wait()
+	}
+	g.inFlight = true
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.inFlight = false
+		g.cond.Broadcast()
+		g.mu.Unlock()
+	}()
+
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	err := errors.Join(v.dat.Close(), v.idx.Close())
+	last := v.lastAppendAtNs
+	if err == nil {
+		err = v.open()
+	}
+	if err != nil {
+		v.closed = true
+		close(v.done)
+		return fmt.Errorf("commit compaction of volume %d: reopen: %w", v.id, errors.Join(cause, err))
+	}
+	v.lastAppendAtNs = max(v.lastAppendAtNs, last)
+	// Everything appended so far is in the synced compacted files.
+	g.mu.Lock()
+	g.synced = v.writeSeq
+	g.mu.Unlock()
+	return cause
+}
+
+// replayDiff copies onto the compacted files what was appended to .idx
+// since Compact took its snapshot. wmu must be held.
+func (v *Volume) replayDiff(c *compactState) error {
+	n := v.idxSize - c.idxStart
+	if n == 0 {
+		return nil
+	}
+	buf := make([]byte, n)
+	if err := readFull(v.idx, buf, c.idxStart); err != nil {
+		return fmt.Errorf("read index diff: %w", err)
+	}
+	for i := 0; i < len(buf); i += idx.EntrySize {
+		e, err := idx.Decode(buf[i:])
+		if err != nil {
+			return corrupt(err)
+		}
+		if err := v.replayEntry(c, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replayEntry copies the record of one index entry appended during the
+// compaction onto the compacted files.
+func (v *Volume) replayEntry(c *compactState, e idx.Entry) error {
+	ver := c.sb.Version
+	if e.IsDeleted() {
+		if mv, ok := c.nm.Get(e.Key); !ok || mv.Deleted() {
+			return nil // nothing of the key in the compacted files
+		}
+		if e.Offset == 0 {
+			c.nm.Delete(e.Key, 0)
+			_, err := c.cpx.write(idx.Entry{Key: e.Key, Size: idx.Tombstone}.Append(nil))
+			return err
+		}
+	}
+	size := entryRecordSize(e)
+	rec := make([]byte, needle.RecordLen(size, ver))
+	if err := readFull(v.dat, rec, e.ActualOffset()); err != nil {
+		return err
+	}
+	n, err := needle.Decode(rec, ver)
+	if err != nil {
+		return corrupt(fmt.Errorf("record at %d: %w", e.ActualOffset(), err))
+	}
+	if n.ID != e.Key || n.Size != size {
+		return fmt.Errorf("%w: record at %d is not needle %x", ErrCorrupt, e.ActualOffset(), e.Key)
+	}
+	if e.IsDeleted() {
+		return c.appendTombstone(e.Key, rec)
+	}
+	return c.appendRecord(e.Key, size, rec)
+}
+
+// CleanupCompact drops a compaction that will not be committed.
+func (v *Volume) CleanupCompact() error {
+	v.compactMu.Lock()
+	defer v.compactMu.Unlock()
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
+	var err error
+	if v.compaction != nil {
+		err = v.compaction.abandon(v.fs)
+		v.compaction = nil
+	}
+	base := v.base()
+	err = errors.Join(err, removeIfExists(v.fs, base+extCompacted), removeIfExists(v.fs, base+extCompactIx))
+	if err != nil {
+		return fmt.Errorf("clean up compaction of volume %d: %w", v.id, err)
+	}
+	return nil
+}
+
+// removeIfExists removes name; a missing file is not an error.
+func removeIfExists(fsys vfs.FS, name string) error {
+	if err := fsys.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// appendBufSize is how much an appendFile gathers before writing.
+const appendBufSize = 1 << 20
+
+// appendFile writes a new file front to back through a buffer, so copying
+// many small records costs few writes.
+type appendFile struct {
+	name    string
+	f       vfs.File
+	written int64 // bytes in f
+	buf     []byte
+}
+
+func createAppendFile(fsys vfs.FS, name string) (*appendFile, error) {
+	f, err := fsys.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, filePerm)
+	if err != nil {
+		return nil, err
+	}
+	return &appendFile{name: name, f: f, buf: make([]byte, 0, appendBufSize)}, nil
+}
+
+// write appends b and returns the offset it starts at.
+func (a *appendFile) write(b []byte) (int64, error) {
+	off := a.written + int64(len(a.buf))
+	if len(a.buf)+len(b) > cap(a.buf) {
+		if err := a.flush(); err != nil {
+			return 0, err
+		}
+		if len(b) > cap(a.buf) {
+			if _, err := a.f.WriteAt(b, a.written); err != nil {
+				return 0, fmt.Errorf("write %s: %w", a.name, err)
+			}
+			a.written += int64(len(b))
+			return off, nil
+		}
+	}
+	a.buf = append(a.buf, b...)
+	return off, nil
+}
+
+// flush writes the buffered bytes.
+func (a *appendFile) flush() error {
+	if len(a.buf) == 0 {
+		return nil
+	}
+	if _, err := a.f.WriteAt(a.buf, a.written); err != nil {
+		return fmt.Errorf("write %s: %w", a.name, err)
+	}
+	a.written += int64(len(a.buf))
+	a.buf = a.buf[:0]
+	return nil
+}

@@ -1,0 +1,338 @@
+package storage
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"weedfs.dev/weed/storage/needle"
+	"weedfs.dev/weed/storage/superblock"
+	"weedfs.dev/weed/storage/vfs"
+)
+
+// DefaultMaxVolumes is the volume count of a DiskLocation that sets none,
+// SeaweedFS's -max default.
+const DefaultMaxVolumes = 8
+
+// ErrNoFreeSlot is returned by AllocateVolume when every folder is full.
+var ErrNoFreeSlot = errors.New("storage: no free volume slot")
+
+// DiskLocation is one data folder and how many volumes it may hold.
+type DiskLocation struct {
+	Dir        string
+	MaxVolumes int // 0 means DefaultMaxVolumes
+}
+
+// LocationStatus reports a folder's use, for heartbeats and /status.
+type LocationStatus struct {
+	Dir        string
+	MaxVolumes int
+	Volumes    int
+	FreeSlots  int
+}
+
+// StoreOptions are the defaults every volume of a store is opened with.
+type StoreOptions struct {
+	// Fsync makes every write durable before it returns (server -fsync).
+	Fsync bool
+	// SizeLimit bounds each volume's .dat; 0 means idx.MaxVolumeSize.
+	SizeLimit int64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is the set of volumes on a server's data folders. Volume ids are
+// unique within a store. It is safe for concurrent use.
+type Store struct {
+	fs     vfs.FS
+	logger *slog.Logger
+	opts   StoreOptions
+
+	mu      sync.RWMutex
+	locs    []*location
+	volumes map[uint32]*Volume
+	where   map[uint32]*location
+	closed  bool
+}
+
+type location struct {
+	DiskLocation
+	count int
+}
+
+// OpenStore opens every volume found in the folders (creating missing
+// folders). A volume that fails to open, or whose id another folder already
+// holds, is logged and left out rather than keeping the server down.
+func OpenStore(ctx context.Context, fsys vfs.FS, locations []DiskLocation, logger *slog.Logger, opts StoreOptions) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{fs: fsys, logger: logger, opts: opts, volumes: map[uint32]*Volume{}, where: map[uint32]*location{}}
+	for _, dl := range locations {
+		if dl.MaxVolumes <= 0 {
+			dl.MaxVolumes = DefaultMaxVolumes
+		}
+		if err := fsys.MkdirAll(dl.Dir, 0o755); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		loc := &location{DiskLocation: dl}
+		s.locs = append(s.locs, loc)
+		if err := s.load(ctx, loc); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// load opens the volumes of one folder.
+func (s *Store) load(ctx context.Context, loc *location) error {
+	entries, err := s.fs.ReadDir(loc.Dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		collection, id, ok := ParseVolumeFileName(e.Name())
+		if !ok || e.IsDir() {
+			continue
+		}
+		if other, dup := s.where[id]; dup {
+			s.logger.Error("volume id held by two folders: skipping the second",
+				"volume", id, "dir", loc.Dir, "kept", other.Dir)
+			continue
+		}
+		v, err := OpenVolume(s.fs, loc.Dir, collection, id, s.volumeOptions())
+		if err != nil {
+			s.logger.Error("volume does not open: skipping it", "volume", id, "dir", loc.Dir, "err", err)
+			continue
+		}
+		s.volumes[id], s.where[id] = v, loc
+		loc.count++
+	}
+	return nil
+}
+
+func (s *Store) volumeOptions() VolumeOptions {
+	return VolumeOptions{Fsync: s.opts.Fsync, SizeLimit: s.opts.SizeLimit, Logger: s.logger, Now: s.opts.Now}
+}
+
+// ParseVolumeFileName reads "<collection>_<id>.dat" or "<id>.dat". The id
+// follows the last '_', so collection names may contain '_'.
+func ParseVolumeFileName(name string) (collection string, id uint32, ok bool) {
+	stem, found := strings.CutSuffix(name, extDat)
+	if !found {
+		return "", 0, false
+	}
+	idText := stem
+	if i := strings.LastIndexByte(stem, '_'); i >= 0 {
+		collection, idText = stem[:i], stem[i+1:]
+		if collection == "" {
+			return "", 0, false
+		}
+	}
+	n, err := strconv.ParseUint(idText, 10, 32)
+	if err != nil || strconv.FormatUint(n, 10) != idText {
+		return "", 0, false
+	}
+	return collection, uint32(n), true
+}
+
+// AllocateVolume creates volume id in the folder with the most free slots.
+func (s *Store) AllocateVolume(collection string, id uint32, placement superblock.ReplicaPlacement, ttl needle.TTL) (*Volume, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if _, ok := s.volumes[id]; ok {
+		return nil, fmt.Errorf("allocate volume %d: %w", id, ErrVolumeExists)
+	}
+	var best *location
+	for _, loc := range s.locs {
+		if free := loc.MaxVolumes - loc.count; free > 0 && (best == nil || free > best.MaxVolumes-best.count) {
+			best = loc
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("allocate volume %d: %w", id, ErrNoFreeSlot)
+	}
+	opts := s.volumeOptions()
+	opts.Placement, opts.TTL = placement, ttl
+	v, err := CreateVolume(s.fs, best.Dir, collection, id, opts)
+	if err != nil {
+		return nil, fmt.Errorf("allocate volume %d: %w", id, err)
+	}
+	s.volumes[id], s.where[id] = v, best
+	best.count++
+	return v, nil
+}
+
+// DeleteVolume closes volume id and removes its files.
+func (s *Store) DeleteVolume(id uint32) error {
+	s.mu.Lock()
+	v, ok := s.volumes[id]
+	loc := s.where[id]
+	if ok {
+		delete(s.volumes, id)
+		delete(s.where, id)
+		loc.count--
+	}
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("delete volume %d: %w", id, ErrVolumeNotFound)
+	}
+	return v.destroy()
+}
+
+// destroy closes the volume and removes its files durably.
+func (v *Volume) destroy() error {
+	err := v.Close()
+	if errors.Is(err, ErrClosed) {
+		err = nil
+	}
+	base := v.base()
+	for _, ext := range []string{extCommit, extCompacted, extCompactIx, extVif, extIdx, extDat} {
+		err = errors.Join(err, removeIfExists(v.fs, base+ext))
+	}
+	err = errors.Join(err, v.fs.SyncDir(v.dir))
+	if err != nil {
+		return fmt.Errorf("delete volume %d: %w", v.id, err)
+	}
+	return nil
+}
+
+// DeleteCollection deletes every volume of collection.
+func (s *Store) DeleteCollection(collection string) error {
+	s.mu.RLock()
+	var ids []uint32
+	for id, v := range s.volumes {
+		if v.collection == collection {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.RUnlock()
+	var err error
+	for _, id := range ids {
+		if e := s.DeleteVolume(id); e != nil && !errors.Is(e, ErrVolumeNotFound) {
+			err = errors.Join(err, e)
+		}
+	}
+	return err
+}
+
+// MarkReadOnly refuses further writes to volume id (persisted in its .vif).
+func (s *Store) MarkReadOnly(id uint32) error { return s.setReadOnly(id, true) }
+
+// MarkWritable accepts writes to volume id again.
+func (s *Store) MarkWritable(id uint32) error { return s.setReadOnly(id, false) }
+
+func (s *Store) setReadOnly(id uint32, ro bool) error {
+	v, err := s.Volume(id)
+	if err != nil {
+		return err
+	}
+	return v.SetReadOnly(ro)
+}
+
+// Volume returns volume id, or an error wrapping ErrVolumeNotFound.
+func (s *Store) Volume(id uint32) (*Volume, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if v, ok := s.volumes[id]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("volume %d: %w", id, ErrVolumeNotFound)
+}
+
+// Volumes returns the open volumes sorted by id.
+func (s *Store) Volumes() []*Volume {
+	s.mu.RLock()
+	vs := make([]*Volume, 0, len(s.volumes))
+	for _, v := range s.volumes {
+		vs = append(vs, v)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(vs, func(a, b *Volume) int { return cmp.Compare(a.id, b.id) })
+	return vs
+}
+
+// Locations reports each folder's volume count and free slots.
+func (s *Store) Locations() []LocationStatus {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]LocationStatus, len(s.locs))
+	for i, loc := range s.locs {
+		out[i] = LocationStatus{Dir: loc.Dir, MaxVolumes: loc.MaxVolumes, Volumes: loc.count, FreeSlots: max(loc.MaxVolumes-loc.count, 0)}
+	}
+	return out
+}
+
+// MaxKey returns the largest needle key of any volume, so a new master
+// leader never issues a key again.
+func (s *Store) MaxKey() uint64 {
+	var m uint64
+	for _, v := range s.Volumes() {
+		m = max(m, v.Info().MaxKey)
+	}
+	return m
+}
+
+// Write stores n in volume vid (see Volume.Write).
+func (s *Store) Write(ctx context.Context, vid uint32, n *needle.Needle, opts WriteOptions) (WriteResult, error) {
+	v, err := s.Volume(vid)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	return v.Write(ctx, n, opts)
+}
+
+// Read reads needle key of volume vid (see Volume.Read).
+func (s *Store) Read(ctx context.Context, vid uint32, key uint64, cookie uint32, opts ReadOptions) (*needle.Needle, error) {
+	v, err := s.Volume(vid)
+	if err != nil {
+		return nil, err
+	}
+	return v.Read(ctx, key, cookie, opts)
+}
+
+// Delete deletes needle key of volume vid (see Volume.Delete).
+func (s *Store) Delete(ctx context.Context, vid uint32, key uint64, cookie uint32, opts DeleteOptions) (uint32, error) {
+	v, err := s.Volume(vid)
+	if err != nil {
+		return 0, err
+	}
+	return v.Delete(ctx, key, cookie, opts)
+}
+
+// Close syncs and closes every volume. The store is unusable afterwards.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	vs := make([]*Volume, 0, len(s.volumes))
+	for _, v := range s.volumes {
+		vs = append(vs, v)
+	}
+	s.mu.Unlock()
+	var err error
+	for _, v := range vs {
+		if e := v.Close(); e != nil && !errors.Is(e, ErrClosed) {
+			err = errors.Join(err, e)
+		}
+	}
+	return err
+}
