@@ -1,0 +1,200 @@
+package needlemap
+
+import "slices"
+
+// Flush policy of the overflow: it is merged into the blocks when it holds
+// max(minFlush, frozen/flushDiv) keys, so a merge (O(n)) happens at most
+// once per frozen/flushDiv out-of-order inserts and the overflow's memory
+// stays a small fraction of the blocks'.
+const (
+	minFlush = 4096
+	flushDiv = 256
+)
+
+// Map holds key -> Value for one volume in about 9 bytes a needle; doc.go
+// explains the layout.
+type Map struct {
+	// Frozen blocks, sorted by key and not overlapping.
+	// Invariant: every key in index/arena is < every key in tail.
+	// Invariant: frozenMax is the largest frozen key when len(index) > 0.
+	arena     arena
+	index     []blockRef
+	frozenN   int
+	frozenMax uint64
+
+	// tail collects keys above frozenMax, sorted; it is sealed into a block
+	// when it holds blockLen entries.
+	tail []entry
+
+	// overflow holds keys below frozenMax that are in no block, as
+	// offset<<32 | size. Nil when empty, so a flush frees its memory.
+	overflow map[uint64]uint64
+
+	// flushMin is minFlush; tests lower it to merge often.
+	flushMin int
+
+	stats Stats
+}
+
+// New returns an empty map.
+func New() *Map {
+	return &Map{tail: make([]entry, 0, blockLen), flushMin: minFlush}
+}
+
+// where says in which part of the map a key was found.
+type where uint8
+
+const (
+	absent where = iota
+	inTail
+	inBlock
+	inOverflow
+)
+
+// loc is where a key's entry lives, for in-place updates.
+type loc struct {
+	where where
+	i     int // tail index, or block index
+	slot  int // slot position within the block
+}
+
+// find looks key up in every part of the map.
+func (m *Map) find(key uint64) (entry, loc) {
+	if n := len(m.tail); n > 0 && key >= m.tail[0].key {
+		i, ok := slices.BinarySearchFunc(m.tail, key, func(e entry, k uint64) int {
+			switch {
+			case e.key < k:
+				return -1
+			case e.key > k:
+				return 1
+			}
+			return 0
+		})
+		if ok {
+			return m.tail[i], loc{where: inTail, i: i}
+		}
+		return entry{}, loc{i: i}
+	}
+	if bi := searchBlocks(m.index, key); bi >= 0 {
+		r := m.index[bi]
+		b := m.arena.block(r)
+		if slot, ok := findSlot(b, r.first, key); ok {
+			return readSlot(b, slot, key), loc{where: inBlock, i: bi, slot: slot}
+		}
+	}
+	if len(m.overflow) > 0 {
+		if v, ok := m.overflow[key]; ok {
+			return entry{key: key, offset: uint32(v >> 32), size: uint32(v)}, loc{where: inOverflow}
+		}
+	}
+	return entry{}, loc{}
+}
+
+// Get returns the value of key. A deleted needle is returned with
+// ok == true and v.Deleted() == true.
+func (m *Map) Get(key uint64) (v Value, ok bool) {
+	e, l := m.find(key)
+	if l.where == absent {
+		return Value{}, false
+	}
+	return e.value(), true
+}
+
+// store writes a new stored size for a key found at l.
+func (m *Map) store(key uint64, l loc, offset, size uint32) {
+	switch l.where {
+	case inTail:
+		m.tail[l.i].offset, m.tail[l.i].size = offset, size
+	case inBlock:
+		writeSlot(m.arena.block(m.index[l.i]), l.slot, offset, size)
+	case inOverflow:
+		m.overflow[key] = uint64(offset)<<32 | uint64(size)
+	}
+}
+
+// Set records that key's needle now lives at offset (8-byte units) with
+// size. It returns the previous value, deleted or not, if there was one.
+// A size above MaxSize is a delete at offset (see MaxSize).
+func (m *Map) Set(key uint64, offset, size uint32) (old Value, existed bool) {
+	if size > MaxSize {
+		return m.Delete(key, offset)
+	}
+	m.stats.MaxKey = max(m.stats.MaxKey, key)
+	m.stats.FileCount++
+	m.stats.ContentSize += uint64(size)
+	e, l := m.find(key)
+	if l.where != absent {
+		old = e.value()
+		if !old.deleted {
+			m.stats.DeletedCount++
+			m.stats.DeletedSize += uint64(old.Size)
+		} else {
+			m.stats.Live++
+		}
+		m.store(key, l, offset, size)
+		return old, true
+	}
+	m.stats.Live++
+	m.insert(entry{key: key, offset: offset, size: size}, l.i)
+	return Value{}, false
+}
+
+// insert adds a key that is in no part of the map; tailPos is where find
+// would put it in the tail.
+func (m *Map) insert(e entry, tailPos int) {
+	if len(m.index) > 0 && e.key < m.frozenMax {
+		if m.overflow == nil {
+			m.overflow = make(map[uint64]uint64)
+		}
+		m.overflow[e.key] = uint64(e.offset)<<32 | uint64(e.size)
+		if len(m.overflow) >= max(m.flushMin, m.frozenN/flushDiv) {
+			m.flush()
+		}
+		return
+	}
+	if n := len(m.tail); n == 0 || e.key > m.tail[n-1].key {
+		m.tail = append(m.tail, e)
+	} else {
+		m.tail = slices.Insert(m.tail, tailPos, e)
+	}
+	if len(m.tail) >= blockLen {
+		m.seal()
+	}
+}
+
+// seal freezes the first blockLen entries of the tail into a block.
+func (m *Map) seal() {
+	full := m.tail[:blockLen]
+	m.index = append(m.index, appendBlock(&m.arena, full))
+	m.frozenN += blockLen
+	m.frozenMax = full[blockLen-1].key
+	rest := copy(m.tail, m.tail[blockLen:])
+	m.tail = m.tail[:rest]
+}
+
+// Delete marks key deleted, keeping its offset and size so a read of
+// deleted data can still find it. tombstoneOffset, the position of the
+// tombstone needle, is not kept: nothing needs it once the .idx has it.
+// Deleting an absent or deleted key changes nothing but DeletedCount, as
+// in SeaweedFS.
+func (m *Map) Delete(key uint64, tombstoneOffset uint32) (old Value, existed bool) {
+	m.stats.MaxKey = max(m.stats.MaxKey, key)
+	m.stats.DeletedCount++
+	e, l := m.find(key)
+	if l.where == absent {
+		return Value{}, false
+	}
+	old = e.value()
+	if !old.deleted {
+		m.stats.DeletedSize += uint64(old.Size)
+		m.stats.Live--
+		m.store(key, l, e.offset, e.size|deletedBit)
+	}
+	return old, true
+}
+
+// Len returns the number of keys held, deleted ones included.
+func (m *Map) Len() int { return m.frozenN + len(m.tail) + len(m.overflow) }
+
+// Stats returns the counters; O(1).
+func (m *Map) Stats() Stats { return m.stats }
