@@ -1,0 +1,232 @@
+package volume
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"weedfs.dev/weed/pb"
+	"weedfs.dev/weed/storage"
+	"weedfs.dev/weed/storage/needle"
+	"weedfs.dev/weed/storage/superblock"
+)
+
+// AdminPrefix is where the master's admin calls arrive: POST
+// /admin/<operation> with a protobuf request body, answered with the
+// protobuf response (200) or {"error": "..."} JSON.
+const AdminPrefix = "/admin/"
+
+// adminOp decodes its request from body and returns the response message.
+type adminOp func(r *http.Request, body []byte) (proto.Message, error)
+
+func (s *Server) adminOps() map[string]adminOp {
+	return map[string]adminOp{
+		"allocate":          s.adminAllocate,
+		"delete":            s.adminDelete,
+		"readonly":          s.adminReadonly,
+		"writable":          s.adminWritable,
+		"vacuum/check":      s.adminVacuumCheck,
+		"vacuum/compact":    s.adminVacuumCompact,
+		"vacuum/commit":     s.adminVacuumCommit,
+		"vacuum/cleanup":    s.adminVacuumCleanup,
+		"collection/delete": s.adminDeleteCollection,
+	}
+}
+
+// errAdminRequest is a malformed admin request.
+var errAdminRequest = errors.New("bad admin request")
+
+func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeError(w, r, http.StatusMethodNotAllowed, errors.New("admin calls are POST"))
+		return
+	}
+	op, ok := s.adminOps()[strings.TrimPrefix(r.URL.Path, AdminPrefix)]
+	if !ok {
+		writeError(w, r, http.StatusNotFound, fmt.Errorf("no admin operation %q", r.URL.Path))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	resp, err := op(r, body)
+	if err != nil {
+		status := http.StatusInternalServerError
+		switch {
+		case errors.Is(err, errAdminRequest):
+			status = http.StatusBadRequest
+		case errors.Is(err, storage.ErrVolumeNotFound):
+			status = http.StatusNotFound
+		case errors.Is(err, storage.ErrVolumeExists):
+			status = http.StatusConflict
+		}
+		writeError(w, r, status, err)
+		return
+	}
+	b, err := proto.Marshal(resp)
+	if err != nil {
+		writeError(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", protobufType)
+	w.Write(b)
+}
+
+func decodeAdmin(body []byte, m proto.Message) error {
+	if err := proto.Unmarshal(body, m); err != nil {
+		return fmt.Errorf("%w: %w", errAdminRequest, err)
+	}
+	return nil
+}
+
+func ttlFromWire(v uint32) (needle.TTL, error) {
+	t, err := needle.TTLFromBytes([]byte{byte(v >> 8), byte(v)})
+	if err != nil {
+		return needle.TTL{}, fmt.Errorf("%w: %w", errAdminRequest, err)
+	}
+	return t, nil
+}
+
+func (s *Server) adminAllocate(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.AllocateVolumeRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	if req.GetReplicaPlacement() > 255 {
+		return nil, fmt.Errorf("%w: replica placement %d", errAdminRequest, req.GetReplicaPlacement())
+	}
+	placement := superblock.PlacementFromByte(byte(req.GetReplicaPlacement()))
+	ttl, err := ttlFromWire(req.GetTtl())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.AllocateVolume(req.GetCollection(), req.GetVolumeId(), placement, ttl); err != nil {
+		return nil, err
+	}
+	s.log.Info("volume allocated", "volume", req.GetVolumeId(), "collection", req.GetCollection(), "replication", placement.String())
+	s.beatSoon()
+	return &pb.AllocateVolumeResponse{}, nil
+}
+
+func (s *Server) adminDelete(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.DeleteVolumeRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	if req.GetOnlyEmpty() {
+		v, err := s.store.Volume(req.GetVolumeId())
+		if err != nil {
+			return nil, err
+		}
+		if v.Info().LiveCount > 0 {
+			return nil, fmt.Errorf("volume %d holds live needles", req.GetVolumeId())
+		}
+	}
+	if err := s.store.DeleteVolume(req.GetVolumeId()); err != nil {
+		return nil, err
+	}
+	s.beatSoon()
+	return &pb.DeleteVolumeResponse{}, nil
+}
+
+func (s *Server) adminReadonly(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.MarkReadonlyRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	if err := s.store.MarkReadOnly(req.GetVolumeId()); err != nil {
+		return nil, err
+	}
+	s.beatSoon()
+	return &pb.MarkReadonlyResponse{}, nil
+}
+
+func (s *Server) adminWritable(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.MarkWritableRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	if err := s.store.MarkWritable(req.GetVolumeId()); err != nil {
+		return nil, err
+	}
+	s.beatSoon()
+	return &pb.MarkWritableResponse{}, nil
+}
+
+func (s *Server) adminVacuumCheck(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.VacuumCheckRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	v, err := s.store.Volume(req.GetVolumeId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.VacuumCheckResponse{GarbageRatio: v.GarbageRatio()}, nil
+}
+
+func (s *Server) adminVacuumCompact(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.VacuumCompactRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	v, err := s.store.Volume(req.GetVolumeId())
+	if err != nil {
+		return nil, err
+	}
+	before := v.Info().Size
+	if err := v.Compact(r.Context()); err != nil {
+		return nil, err
+	}
+	return &pb.VacuumCompactResponse{ProcessedBytes: before}, nil
+}
+
+func (s *Server) adminVacuumCommit(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.VacuumCommitRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	v, err := s.store.Volume(req.GetVolumeId())
+	if err != nil {
+		return nil, err
+	}
+	if err := v.CommitCompact(r.Context()); err != nil {
+		return nil, err
+	}
+	i := v.Info()
+	s.beatSoon()
+	return &pb.VacuumCommitResponse{ReadOnly: i.ReadOnly, VolumeSize: uint64(i.Size)}, nil
+}
+
+func (s *Server) adminVacuumCleanup(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.VacuumCleanupRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	v, err := s.store.Volume(req.GetVolumeId())
+	if err != nil {
+		return nil, err
+	}
+	if err := v.CleanupCompact(); err != nil {
+		return nil, err
+	}
+	return &pb.VacuumCleanupResponse{}, nil
+}
+
+func (s *Server) adminDeleteCollection(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.DeleteCollectionRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	if err := s.store.DeleteCollection(req.GetCollection()); err != nil {
+		return nil, err
+	}
+	s.beatSoon()
+	return &pb.DeleteCollectionResponse{}, nil
+}

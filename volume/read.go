@@ -1,0 +1,251 @@
+package volume
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/security"
+	"weedfs.dev/weed/storage"
+	"weedfs.dev/weed/storage/needle"
+)
+
+// responseOverrides are query parameters that set a response header, as S3
+// presigned URLs do.
+var responseOverrides = map[string]string{
+	"response-content-type":        "Content-Type",
+	"response-content-disposition": "Content-Disposition",
+	"response-cache-control":       "Cache-Control",
+	"response-content-encoding":    "Content-Encoding",
+	"response-content-language":    "Content-Language",
+	"response-expires":             "Expires",
+}
+
+func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
+	t, err := parseTarget(r.URL.Path)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if s.cfg.Security.Read.Enabled() {
+		if err := security.Verify(s.cfg.Security.Read, security.TokenFromRequest(r), t.fidText, s.now()); err != nil {
+			writeError(w, r, http.StatusUnauthorized, security.ErrWrongJWT)
+			return
+		}
+	}
+	q := r.URL.Query()
+	n, err := s.store.Read(r.Context(), t.fid.VolumeID, t.fid.Key, t.fid.Cookie,
+		storage.ReadOptions{ReadDeleted: q.Get("readDeleted") == "true"})
+	switch {
+	case err == nil:
+	case errors.Is(err, storage.ErrVolumeNotFound), errors.Is(err, storage.ErrNotFound),
+		errors.Is(err, storage.ErrDeleted), errors.Is(err, storage.ErrCookieMismatch):
+		w.WriteHeader(http.StatusNotFound)
+		return
+	default:
+		s.log.Error("read failed", "fid", t.fidText, "err", err)
+		writeError(w, r, http.StatusInternalServerError, err)
+		return
+	}
+
+	etag := `"` + needle.ETag(n.Checksum) + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	var modTime time.Time
+	if n.HasLastModified() && n.LastModified > 0 {
+		modTime = time.Unix(int64(n.LastModified), 0)
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	setPairs(h, n.Pairs)
+
+	name := string(n.Name)
+	if t.filename != "" {
+		name = t.filename
+	}
+	ctype := string(n.Mime)
+	if ctype == "" {
+		ext := path.Ext(name)
+		if ext == "" {
+			ext = t.ext
+		}
+		ctype = mime.TypeByExtension(strings.ToLower(ext))
+	}
+
+	data := n.Data
+	if n.IsChunkManifest() && q.Get("cm") != "false" {
+		s.serveManifest(w, r, n, name, modTime)
+		return
+	}
+	if n.IsGzipped() {
+		if r.Header.Get("Range") == "" && acceptsGzip(r) {
+			h.Set("Content-Encoding", "gzip")
+		} else if data, err = gunzip(data); err != nil {
+			writeError(w, r, http.StatusInternalServerError, fmt.Errorf("stored gzip data: %w", err))
+			return
+		}
+	}
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	h.Set("Content-Type", ctype)
+	if name != "" {
+		disp := "inline"
+		if q.Get("dl") == "true" || q.Get("dl") == "1" {
+			disp = "attachment"
+		}
+		h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": name}))
+	}
+	for param, header := range responseOverrides {
+		if v := q.Get(param); v != "" {
+			h.Set(header, v)
+		}
+	}
+	// ServeContent answers Range (one or many), If-Modified-Since and HEAD.
+	http.ServeContent(w, r, "", modTime, bytes.NewReader(data))
+}
+
+func acceptsGzip(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept-Encoding"), "gzip")
+}
+
+// setPairs returns the needle's stored Seaweed-* pairs as headers.
+func setPairs(h http.Header, pairs []byte) {
+	if len(pairs) == 0 {
+		return
+	}
+	var m map[string]string
+	if json.Unmarshal(pairs, &m) != nil {
+		return
+	}
+	for k, v := range m {
+		h.Set(k, v)
+	}
+}
+
+// serveManifest streams the chunks a manifest lists, joined.
+func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, n *needle.Needle, name string, modTime time.Time) {
+	data := n.Data
+	if n.IsGzipped() {
+		var err error
+		if data, err = gunzip(data); err != nil {
+			writeError(w, r, http.StatusInternalServerError, err)
+			return
+		}
+	}
+	m, err := client.ParseManifest(data)
+	if err != nil {
+		writeError(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	h := w.Header()
+	h.Set("X-File-Store", "chunked")
+	if m.Name != "" && name == "" {
+		name = m.Name
+	}
+	ctype := m.Mime
+	if ctype == "" {
+		ctype = mime.TypeByExtension(strings.ToLower(path.Ext(name)))
+	}
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	h.Set("Content-Type", ctype)
+	if name != "" {
+		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
+	}
+	cr := &chunkReader{ctx: r.Context(), c: s.client, m: m}
+	defer cr.Close()
+	http.ServeContent(w, r, "", modTime, cr)
+}
+
+// chunkReader reads a manifest's chunks as one seekable stream. It keeps
+// one ranged GET open at a time and reopens only after a Seek, so a Range
+// request fetches only the bytes it returns.
+type chunkReader struct {
+	ctx  context.Context
+	c    *client.Client
+	m    *client.ChunkManifest
+	off  int64
+	body io.ReadCloser // the open chunk stream, positioned at off
+	end  int64         // offset where body's chunk ends
+}
+
+func (cr *chunkReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += cr.off
+	case io.SeekEnd:
+		offset += cr.m.Size
+	}
+	if offset < 0 {
+		return 0, errors.New("seek before start")
+	}
+	if offset != cr.off {
+		cr.Close()
+	}
+	cr.off = offset
+	return offset, nil
+}
+
+func (cr *chunkReader) Read(p []byte) (int, error) {
+	if cr.off >= cr.m.Size {
+		cr.Close()
+		return 0, io.EOF
+	}
+	if cr.body == nil {
+		if err := cr.open(); err != nil {
+			return 0, err
+		}
+	}
+	if max := cr.end - cr.off; int64(len(p)) > max {
+		p = p[:max]
+	}
+	n, err := cr.body.Read(p)
+	cr.off += int64(n)
+	if cr.off == cr.end || err == io.EOF {
+		cr.Close()
+		if cr.off < cr.end {
+			return n, fmt.Errorf("chunk ended %d bytes early", cr.end-cr.off)
+		}
+		err = nil
+	}
+	return n, err
+}
+
+func (cr *chunkReader) open() error {
+	for _, ch := range cr.m.Chunks {
+		if cr.off < ch.Offset || cr.off >= ch.Offset+ch.Size {
+			continue
+		}
+		within := cr.off - ch.Offset
+		body, _, err := cr.c.Open(cr.ctx, ch.Fid, client.ReadOptions{Offset: within, Length: ch.Size - within})
+		if err != nil {
+			return fmt.Errorf("chunk %s: %w", ch.Fid, err)
+		}
+		cr.body, cr.end = body, ch.Offset+ch.Size
+		return nil
+	}
+	return fmt.Errorf("%w: no chunk holds byte %d", client.ErrBadManifest, cr.off)
+}
+
+// Close releases the open chunk stream.
+func (cr *chunkReader) Close() error {
+	if cr.body != nil {
+		cr.body.Close()
+		cr.body = nil
+	}
+	return nil
+}

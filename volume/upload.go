@@ -1,0 +1,284 @@
+package volume
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"weedfs.dev/weed/storage/needle"
+)
+
+// pairPrefix marks request headers stored with a needle as "pairs"; GET
+// returns them without the prefix (Seaweed-Owner: alice -> Owner: alice).
+const pairPrefix = "Seaweed-"
+
+// maxPairsLen is the most pair JSON a needle can hold (a uint16 length).
+const maxPairsLen = 64<<10 - 1
+
+// errTooLarge is an upload over the server's -fileSizeLimitMB.
+var errTooLarge = errors.New("file over the limited size")
+
+// upload is a parsed write request: everything the needle will hold.
+type upload struct {
+	data         []byte // as it will be stored (gzip-compressed when gzipped)
+	originalSize int    // bytes the client sent, uncompressed
+	name         string
+	mime         string // stored only when not deducible from the name
+	gzipped      bool
+	pairs        []byte // JSON of Seaweed-* headers, nil when none
+	lastModified uint64 // unix seconds
+	ttl          needle.TTL
+	manifest     bool // ?cm=true: the data is a chunk manifest
+	contentMD5   string
+	replicate    bool // ?type=replicate: a copy from the primary
+	fsync        bool
+}
+
+// parseUpload reads a POST or PUT body the way SeaweedFS does: multipart
+// for a POST whose Content-Type is empty or form-data, the raw body
+// otherwise. limit is the most bytes a body may carry (0: no limit).
+func parseUpload(r *http.Request, limit int64, now time.Time) (*upload, error) {
+	q := r.URL.Query()
+	u := &upload{
+		manifest:  q.Get("cm") == "true",
+		replicate: q.Get("type") == "replicate",
+		fsync:     q.Get("fsync") == "true",
+	}
+	if u.replicate {
+		limit = 0 // the primary already checked the size
+	}
+	var err error
+	if u.ttl, err = needle.ParseTTL(q.Get("ttl")); err != nil {
+		return nil, err
+	}
+	u.lastModified = uint64(now.Unix())
+	if ts := q.Get("ts"); ts != "" {
+		if u.lastModified, err = strconv.ParseUint(ts, 10, 64); err != nil {
+			return nil, fmt.Errorf("bad ts %q: %w", ts, err)
+		}
+	}
+	ct := r.Header.Get("Content-Type")
+	var hdr partHeader
+	if r.Method == http.MethodPost && (ct == "" || strings.Contains(ct, "form-data")) {
+		hdr, err = readMultipart(r, limit, u)
+	} else {
+		hdr, err = readRaw(r, limit, u)
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.originalSize = len(u.data)
+	if hdr.gzip {
+		u.gzipped = true
+		if u.originalSize, err = gunzippedLen(u.data); err != nil {
+			return nil, fmt.Errorf("body says Content-Encoding: gzip but is not: %w", err)
+		}
+	}
+	if err := checkMD5(hdr.md5, u); err != nil {
+		return nil, err
+	}
+	u.contentMD5 = hdr.md5
+	u.mime = storedMime(u.name, hdr.contentType)
+	if u.pairs, err = pairsFromHeader(r.Header); err != nil {
+		return nil, err
+	}
+	if len(u.name) > needle.MaxNameLen {
+		u.name = u.name[:needle.MaxNameLen]
+	}
+	if len(u.mime) > needle.MaxNameLen {
+		return nil, fmt.Errorf("mime type longer than %d bytes", needle.MaxNameLen)
+	}
+	if !u.gzipped && !u.replicate && !u.manifest {
+		u.maybeCompress()
+	}
+	return u, nil
+}
+
+// partHeader is what one body part says about its bytes.
+type partHeader struct {
+	contentType string
+	gzip        bool
+	md5         string
+}
+
+func readMultipart(r *http.Request, limit int64, u *upload) (partHeader, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
+	}
+	var first *multipart.Part
+	var firstData []byte
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
+		}
+		data, err := readLimited(p, limit)
+		if err != nil {
+			return partHeader{}, err
+		}
+		if first == nil {
+			first, firstData = p, data
+			if p.FileName() != "" {
+				break
+			}
+			continue
+		}
+		if p.FileName() != "" { // the first part had no filename: take this one
+			first, firstData = p, data
+			break
+		}
+	}
+	if first == nil {
+		return partHeader{}, errors.New("bad multipart body: no parts")
+	}
+	u.data = firstData
+	u.name = first.FileName()
+	return partHeader{
+		contentType: first.Header.Get("Content-Type"),
+		gzip:        first.Header.Get("Content-Encoding") == "gzip",
+		md5:         first.Header.Get("Content-MD5"),
+	}, nil
+}
+
+func readRaw(r *http.Request, limit int64, u *upload) (partHeader, error) {
+	data, err := readLimited(r.Body, limit)
+	if err != nil {
+		return partHeader{}, err
+	}
+	u.data = data
+	if cd := r.Header.Get("Content-Disposition"); cd != "" {
+		_, params, err := mime.ParseMediaType(cd)
+		if err != nil { // SeaweedFS clients send a bare `filename="x"` too
+			_, params, err = mime.ParseMediaType("attachment; " + cd)
+		}
+		if err == nil {
+			u.name = params["filename"]
+			if u.name == "" {
+				u.name = params["name"]
+			}
+		}
+	}
+	if u.name == "" {
+		u.name = path.Base(r.URL.Path)
+	}
+	return partHeader{
+		contentType: r.Header.Get("Content-Type"),
+		gzip:        r.Header.Get("Content-Encoding") == "gzip",
+		md5:         r.Header.Get("Content-MD5"),
+	}, nil
+}
+
+// readLimited reads all of r, failing with errTooLarge past limit bytes.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		return b, nil
+	}
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w: file over the limited %d bytes", errTooLarge, limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// checkMD5 compares a Content-MD5 header (base64, as HTTP says) with the
+// uncompressed bytes.
+func checkMD5(want string, u *upload) error {
+	if want == "" {
+		return nil
+	}
+	data := u.data
+	if u.gzipped {
+		var err error
+		if data, err = gunzip(u.data); err != nil {
+			return err
+		}
+	}
+	sum := md5.Sum(data)
+	if base64.StdEncoding.EncodeToString(sum[:]) != want {
+		return fmt.Errorf("Content-MD5 did not match md5 of file data expected [%s] received [%s] size %d",
+			want, base64.StdEncoding.EncodeToString(sum[:]), len(data))
+	}
+	return nil
+}
+
+// storedMime is the mime type to keep with the needle: none when the name's
+// extension already implies it, or when it says nothing
+// (application/octet-stream), as SeaweedFS keeps needles small.
+func storedMime(name, contentType string) string {
+	if contentType == "" || contentType == "application/octet-stream" {
+		return ""
+	}
+	if ext := path.Ext(name); ext != "" && mime.TypeByExtension(strings.ToLower(ext)) == contentType {
+		return ""
+	}
+	return contentType
+}
+
+// pairsFromHeader collects Seaweed-* headers as a JSON object.
+func pairsFromHeader(h http.Header) ([]byte, error) {
+	pairs := map[string]string{}
+	for k, vs := range h {
+		if len(k) > len(pairPrefix) && strings.EqualFold(k[:len(pairPrefix)], pairPrefix) && len(vs) > 0 {
+			pairs[k[len(pairPrefix):]] = vs[0]
+		}
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, fmt.Errorf("encode pairs: %w", err)
+	}
+	if len(b) > maxPairsLen {
+		return nil, fmt.Errorf("Seaweed- headers take %d bytes, more than %d", len(b), maxPairsLen)
+	}
+	return b, nil
+}
+
+// needle builds the record to append for key and cookie.
+func (u *upload) needle(key uint64, cookie uint32) *needle.Needle {
+	n := &needle.Needle{ID: key, Cookie: cookie, Data: u.data}
+	if u.name != "" {
+		n.SetName([]byte(u.name))
+	}
+	if u.mime != "" {
+		n.SetMime([]byte(u.mime))
+	}
+	if u.gzipped {
+		n.SetGzipped()
+	}
+	if u.manifest {
+		n.SetChunkManifest()
+	}
+	n.SetLastModified(u.lastModified)
+	if u.ttl != (needle.TTL{}) {
+		n.SetTTL(u.ttl)
+	}
+	if u.pairs != nil {
+		n.SetPairs(u.pairs)
+	}
+	return n
+}

@@ -1,0 +1,153 @@
+package volume
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"weedfs.dev/weed/security"
+	"weedfs.dev/weed/storage"
+	"weedfs.dev/weed/storage/needle"
+)
+
+// uploadReply is SeaweedFS's UploadResult JSON.
+type uploadReply struct {
+	Name string `json:"name,omitempty"`
+	Size int    `json:"size,omitempty"`
+	ETag string `json:"eTag,omitempty"`
+	Mime string `json:"mime,omitempty"`
+}
+
+func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
+	if s.stopping.Load() {
+		writeError(w, r, http.StatusServiceUnavailable, errors.New("volume server is stopping"))
+		return
+	}
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+
+	t, err := parseTarget(r.URL.Path)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if err := security.Verify(s.cfg.Security.Write, security.TokenFromRequest(r), t.fidText, s.now()); err != nil {
+		writeError(w, r, http.StatusUnauthorized, security.ErrWrongJWT)
+		return
+	}
+	vol, err := s.store.Volume(t.fid.VolumeID)
+	if err != nil {
+		writeError(w, r, http.StatusNotFound, fmt.Errorf("volume %d not found on this server", t.fid.VolumeID))
+		return
+	}
+	u, err := parseUpload(r, s.cfg.FileSizeLimit, s.now())
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	n := u.needle(t.fid.Key, t.fid.Cookie)
+	res, err := vol.Write(r.Context(), n, storage.WriteOptions{Fsync: u.fsync || s.cfg.Fsync})
+	if err != nil {
+		writeError(w, r, writeStatus(err), err)
+		return
+	}
+	// A write reaches every replica before it is acknowledged. An unchanged
+	// local copy is still sent on: the earlier attempt may have failed on a
+	// replica, and this retry is how the client completes it.
+	if !u.replicate {
+		if err := s.replicateWrite(r, t, vol, u); err != nil {
+			s.log.Warn("replication failed", "fid", t.fidText, "err", err)
+			writeError(w, r, http.StatusInternalServerError, err)
+			return
+		}
+	}
+	etag := needle.ETag(res.Checksum)
+	w.Header().Set("ETag", `"`+etag+`"`)
+	if res.Unchanged {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if u.contentMD5 != "" {
+		w.Header().Set("Content-MD5", u.contentMD5)
+	}
+	writeJSON(w, r, http.StatusCreated, uploadReply{Name: u.name, Size: u.originalSize, ETag: etag, Mime: u.mime})
+}
+
+// writeStatus maps a store error to the HTTP status SeaweedFS clients
+// expect: 500 for a cookie clash (as SeaweedFS), 503 for a volume that
+// cannot take writes now (the client asks the master for another).
+func writeStatus(err error) int {
+	switch {
+	case errors.Is(err, storage.ErrReadOnly), errors.Is(err, storage.ErrVolumeFull), errors.Is(err, storage.ErrClosed):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, storage.ErrVolumeNotFound):
+		return http.StatusNotFound
+	}
+	return http.StatusInternalServerError
+}
+
+// deleteReply is SeaweedFS's delete answer.
+type deleteReply struct {
+	Size int64 `json:"size"`
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	if s.stopping.Load() {
+		writeError(w, r, http.StatusServiceUnavailable, errors.New("volume server is stopping"))
+		return
+	}
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+
+	t, err := parseTarget(r.URL.Path)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if err := security.Verify(s.cfg.Security.Write, security.TokenFromRequest(r), t.fidText, s.now()); err != nil {
+		writeError(w, r, http.StatusUnauthorized, security.ErrWrongJWT)
+		return
+	}
+	vol, err := s.store.Volume(t.fid.VolumeID)
+	if err != nil {
+		writeError(w, r, http.StatusNotFound, fmt.Errorf("volume %d not found on this server", t.fid.VolumeID))
+		return
+	}
+	replicate := r.URL.Query().Get("type") == "replicate"
+	// Read first: the cookie must match, and a manifest's chunks go first.
+	n, err := vol.Read(r.Context(), t.fid.Key, t.fid.Cookie, storage.ReadOptions{})
+	switch {
+	case errors.Is(err, storage.ErrCookieMismatch):
+		writeError(w, r, http.StatusBadRequest, errors.New("File Random Cookie does not match."))
+		return
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrDeleted):
+		if !replicate {
+			// A replica may still hold it after an earlier, half-done delete.
+			_ = s.replicateDelete(r, t, vol)
+		}
+		writeJSON(w, r, http.StatusNotFound, deleteReply{})
+		return
+	case err != nil:
+		writeError(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	size := int64(n.Size)
+	if n.IsChunkManifest() && !replicate {
+		if size, err = s.deleteChunks(r, n); err != nil {
+			writeError(w, r, http.StatusInternalServerError, err)
+			return
+		}
+	}
+	if _, err := vol.Delete(r.Context(), t.fid.Key, t.fid.Cookie, storage.DeleteOptions{Fsync: s.cfg.Fsync}); err != nil &&
+		!errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrDeleted) {
+		writeError(w, r, writeStatus(err), err)
+		return
+	}
+	if !replicate {
+		if err := s.replicateDelete(r, t, vol); err != nil {
+			writeError(w, r, http.StatusInternalServerError, err)
+			return
+		}
+	}
+	writeJSON(w, r, http.StatusAccepted, deleteReply{Size: size})
+}
