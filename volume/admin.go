@@ -15,25 +15,20 @@ import (
 	"weedfs.dev/weed/storage/superblock"
 )
 
-// AdminPrefix is where the master's admin calls arrive: POST
-// /admin/<operation> with a protobuf request body, answered with the
-// protobuf response (200) or {"error": "..."} JSON.
-const AdminPrefix = "/admin/"
-
 // adminOp decodes its request from body and returns the response message.
 type adminOp func(r *http.Request, body []byte) (proto.Message, error)
 
 func (s *Server) adminOps() map[string]adminOp {
 	return map[string]adminOp{
-		"allocate":          s.adminAllocate,
-		"delete":            s.adminDelete,
-		"readonly":          s.adminReadonly,
-		"writable":          s.adminWritable,
-		"vacuum/check":      s.adminVacuumCheck,
-		"vacuum/compact":    s.adminVacuumCompact,
-		"vacuum/commit":     s.adminVacuumCommit,
-		"vacuum/cleanup":    s.adminVacuumCleanup,
-		"collection/delete": s.adminDeleteCollection,
+		pb.AdminAllocate:         s.adminAllocate,
+		pb.AdminDelete:           s.adminDelete,
+		pb.AdminReadonly:         s.adminReadonly,
+		pb.AdminWritable:         s.adminWritable,
+		pb.AdminVacuumCheck:      s.adminVacuumCheck,
+		pb.AdminVacuumCompact:    s.adminVacuumCompact,
+		pb.AdminVacuumCommit:     s.adminVacuumCommit,
+		pb.AdminVacuumCleanup:    s.adminVacuumCleanup,
+		pb.AdminDeleteCollection: s.adminDeleteCollection,
 	}
 }
 
@@ -45,7 +40,7 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusMethodNotAllowed, errors.New("admin calls are POST"))
 		return
 	}
-	op, ok := s.adminOps()[strings.TrimPrefix(r.URL.Path, AdminPrefix)]
+	op, ok := s.adminOps()[strings.TrimPrefix(r.URL.Path, pb.AdminPrefix)]
 	if !ok {
 		writeError(w, r, http.StatusNotFound, fmt.Errorf("no admin operation %q", r.URL.Path))
 		return
@@ -74,7 +69,7 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	w.Header().Set("Content-Type", protobufType)
+	w.Header().Set("Content-Type", pb.ContentType)
 	w.Write(b)
 }
 

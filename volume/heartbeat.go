@@ -16,14 +16,6 @@ import (
 	"weedfs.dev/weed/storage"
 )
 
-// HeartbeatPath is where masters take heartbeats (our protocol, not
-// SeaweedFS's gRPC stream): a POST of a protobuf pb.Heartbeat answered by
-// a pb.HeartbeatResponse.
-const HeartbeatPath = "/internal/heartbeat"
-
-// protobufType is the Content-Type of protobuf bodies.
-const protobufType = "application/x-protobuf"
-
 // heartbeatState is what the heartbeat loop shares with handlers.
 type heartbeatState struct {
 	mu        sync.Mutex
@@ -104,11 +96,11 @@ func (s *Server) beat(ctx context.Context, master string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+master+HeartbeatPath, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+master+pb.HeartbeatPath, bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Content-Type", protobufType)
+	req.Header.Set("Content-Type", pb.ContentType)
 	resp, err := s.client.HTTP().Do(req)
 	if err != nil {
 		return "", err

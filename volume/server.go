@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/pb"
 	"weedfs.dev/weed/security"
 	"weedfs.dev/weed/storage"
 )
@@ -81,7 +82,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/status", s.handleStatus)
 	mux.HandleFunc("/healthz", s.handleHealthz)
-	mux.Handle("/admin/", s.guard(http.HandlerFunc(s.handleAdmin)))
+	mux.Handle(pb.AdminPrefix, s.guard(http.HandlerFunc(s.handleAdmin)))
 	mux.HandleFunc("/", s.handleBlob)
 	return s.withServerHeader(mux)
 }

@@ -292,7 +292,7 @@ func TestGzipStorage(t *testing.T) {
 	if resp, b := do(t, "POST", s.url+"/1,01000000aa", body, map[string]string{"Content-Type": ctype}); resp.StatusCode != 201 {
 		t.Fatalf("write: %d %s", resp.StatusCode, b)
 	}
-	n, err := s.store.Read(context.Background(), 1, 1, 0xaa,  storage.ReadOptions{})
+	n, err := s.store.Read(context.Background(), 1, 1, 0xaa, storage.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
