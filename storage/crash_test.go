@@ -82,9 +82,9 @@ func applyModel(ops []crashOp) []map[uint64]keyState {
 }
 
 // runCrashWorkload applies ops until one fails. It returns how many were
-// attempted (the failing one included) and how many are covered by an
-// acknowledged fsync (every append before a sync is in it).
-func runCrashWorkload(v *Volume, ops []crashOp) (attempted, durable int) {
+// attempted (the failing one included), how many are covered by an
+// acknowledged fsync (every append before a sync is in it), and the error.
+func runCrashWorkload(v *Volume, ops []crashOp) (attempted, durable int, err error) {
 	ctx := context.Background()
 	for i, op := range ops {
 		var err error
@@ -94,13 +94,13 @@ func runCrashWorkload(v *Volume, ops []crashOp) (attempted, durable int) {
 			_, err = v.Write(ctx, newTestNeedle(op.key, op.cookie, op.size, op.seed), WriteOptions{Fsync: op.fsync})
 		}
 		if err != nil {
-			return i + 1, durable
+			return i + 1, durable, err
 		}
 		if op.fsync {
 			durable = i + 1
 		}
 	}
-	return len(ops), durable
+	return len(ops), durable, nil
 }
 
 // volumeMatches reports whether every key reads back as in want.
@@ -146,8 +146,8 @@ func TestCrashRecovery(t *testing.T) {
 		// A clean run counts the file operations.
 		clean := vfs.NewCrashFS()
 		v := mustCreate(t, clean, "/", VolumeOptions{})
-		if got, _ := runCrashWorkload(v, ops); got != len(ops) {
-			t.Fatalf("clean run failed at op %d", got)
+		if got, _, err := runCrashWorkload(v, ops); err != nil {
+			t.Fatalf("clean run failed at op %d: %v", got, err)
 		}
 		if err := volumeMatches(v, states[len(ops)], keys); err != nil {
 			t.Fatalf("clean run: %v", err)
@@ -164,7 +164,7 @@ func TestCrashRecovery(t *testing.T) {
 				created := err == nil
 				attempted, durable := 0, 0
 				if created {
-					attempted, durable = runCrashWorkload(v, ops)
+					attempted, durable, _ = runCrashWorkload(v, ops)
 				}
 				cut := crashAt
 				after := cfs.CrashWith(vfs.CrashOptions{Mode: mode, TornLen: func(_ string, n int) int { return (cut * 131) % (n + 1) }})

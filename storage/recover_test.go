@@ -31,8 +31,8 @@ func rebuildWorkload(t *testing.T, dir string) (map[uint64]keyState, []uint64) {
 		{key: 6, cookie: 67, size: 30, seed: 10}, // ...and written again
 	}
 	v := mustCreate(t, vfs.Default(), dir, VolumeOptions{})
-	if n, _ := runCrashWorkload(v, ops); n != len(ops) {
-		t.Fatalf("workload failed at op %d", n)
+	if n, _, err := runCrashWorkload(v, ops); err != nil {
+		t.Fatalf("workload failed at op %d: %v", n, err)
 	}
 	if err := v.Close(); err != nil {
 		t.Fatal(err)

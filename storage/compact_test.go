@@ -1,0 +1,325 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"weedfs.dev/weed/storage/vfs"
+)
+
+// compactSetup are the operations before a compaction: 30 needles, 10 of
+// them deleted, 5 overwritten.
+func compactSetup() []crashOp {
+	var ops []crashOp
+	for k := uint64(1); k <= 30; k++ {
+		ops = append(ops, crashOp{key: k, cookie: uint32(k), size: int(k * 53 % 700), seed: k, fsync: k%10 == 0})
+	}
+	for k := uint64(1); k <= 30; k += 3 {
+		ops = append(ops, crashOp{key: k, cookie: uint32(k), del: true})
+	}
+	for k := uint64(2); k <= 10; k += 2 {
+		ops = append(ops, crashOp{key: k, cookie: uint32(k), size: 40, seed: 100 + k})
+	}
+	ops[len(ops)-1].fsync = true
+	return ops
+}
+
+// compactDuring are the operations between Compact and CommitCompact: a new
+// needle, a delete and an overwrite of copied ones, a rewrite of a key
+// deleted before.
+func compactDuring() []crashOp {
+	return []crashOp{
+		{key: 31, cookie: 31, size: 222, seed: 31, fsync: true},
+		{key: 2, cookie: 2, del: true, fsync: true},
+		{key: 3, cookie: 3, size: 99, seed: 203, fsync: true},
+		{key: 4, cookie: 4, size: 12, seed: 204, fsync: true},
+		{key: 7, cookie: 77, size: 15, seed: 207, fsync: true},
+	}
+}
+
+// compactMatches is volumeMatches for a volume that may have been
+// compacted: a deleted key may then be gone altogether.
+func compactMatches(v *Volume, want map[uint64]keyState, keys []uint64) error {
+	compacted := v.Info().CompactionRevision > 0
+	for _, k := range keys {
+		s := want[k]
+		if s.present && s.deleted && compacted {
+			_, err := v.Read(context.Background(), k, s.cookie, ReadOptions{})
+			if !errors.Is(err, ErrDeleted) && !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("key %d: want deleted or gone, got %v", k, err)
+			}
+			continue
+		}
+		if err := volumeMatches(v, want, []uint64{k}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func allKeys(n uint64) []uint64 {
+	keys := make([]uint64, 0, n)
+	for k := uint64(1); k <= n; k++ {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func TestCompact(t *testing.T) {
+	dir := t.TempDir()
+	fs := vfs.Default()
+	v := mustCreate(t, fs, dir, VolumeOptions{})
+	setup, during := compactSetup(), compactDuring()
+	if n, _, err := runCrashWorkload(v, setup); err != nil {
+		t.Fatalf("setup failed at %d: %v", n, err)
+	}
+	before := v.Info()
+	if before.GarbageRatio <= 0 {
+		t.Fatalf("garbage ratio %v before compaction", before.GarbageRatio)
+	}
+	if err := v.CommitCompact(context.Background()); !errors.Is(err, ErrNoCompaction) {
+		t.Fatalf("commit without compact: %v", err)
+	}
+	if err := v.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{extCompacted, extCompactIx} {
+		if _, err := os.Stat(filepath.Join(dir, "c_1"+ext)); err != nil {
+			t.Fatalf("after Compact: %v", err)
+		}
+	}
+	if n, _, err := runCrashWorkload(v, during); err != nil {
+		t.Fatalf("writes during compaction failed at %d: %v", n, err)
+	}
+	if err := v.CommitCompact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	states := applyModel(append(append([]crashOp(nil), setup...), during...))
+	want := states[len(states)-1]
+	if err := compactMatches(v, copyState(want), allKeys(32)); err != nil {
+		t.Fatalf("after commit: %v", err)
+	}
+	after := v.Info()
+	if after.CompactionRevision != 1 || after.Size >= before.Size || after.DeletedByteCount >= before.DeletedByteCount {
+		t.Fatalf("compaction did not shrink the volume:\nbefore %+v\nafter  %+v", before, after)
+	}
+	// A key deleted before the compaction is gone; one deleted during it is
+	// a tombstone.
+	_, err := v.Read(context.Background(), 1, 1, ReadOptions{ReadDeleted: true})
+	wantErr(t, err, ErrNotFound, "needle deleted before compaction")
+	if _, err := v.Read(context.Background(), 2, 2, ReadOptions{ReadDeleted: true}); err != nil {
+		t.Fatalf("needle deleted during compaction, readDeleted: %v", err)
+	}
+	for _, ext := range []string{extCompacted, extCompactIx, extCommit} {
+		if _, err := os.Stat(filepath.Join(dir, "c_1"+ext)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s left after commit: %v", ext, err)
+		}
+	}
+	// Writes go on, and everything survives a reopen.
+	mustWrite(t, v, newTestNeedle(40, 4, 100, 40), WriteOptions{})
+	v.Close()
+	v = mustOpen(t, fs, dir, VolumeOptions{})
+	defer v.Close()
+	if v.Info().CompactionRevision != 1 {
+		t.Fatal("revision lost on reopen")
+	}
+	checkRead(t, v, 40, 4, testData(100, 40))
+	if err := compactMatches(v, copyState(want), allKeys(32)); err != nil {
+		t.Fatalf("after reopen: %v", err)
+	}
+
+	// CleanupCompact drops a compaction that is not committed.
+	if err := v.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CleanupCompact(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c_1"+extCompacted)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf(".cpd left after cleanup: %v", err)
+	}
+	if err := v.CommitCompact(context.Background()); !errors.Is(err, ErrNoCompaction) {
+		t.Fatalf("commit after cleanup: %v", err)
+	}
+}
+
+func copyState(m map[uint64]keyState) map[uint64]keyState {
+	out := make(map[uint64]keyState, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// TestCompactWithConcurrentReadersAndWriter runs readers and a writer
+// through Compact and CommitCompact: readers never see an error or wrong
+// bytes, and every acknowledged write reads back after the commit.
+func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
+	dir := t.TempDir()
+	v := mustCreate(t, vfs.Default(), dir, VolumeOptions{})
+	defer v.Close()
+	const stable = 200
+	for k := uint64(1); k <= stable; k++ {
+		mustWrite(t, v, newTestNeedle(k, 9, int(k*13%900), k), WriteOptions{})
+	}
+	for k := uint64(stable + 1); k <= stable+100; k++ {
+		mustWrite(t, v, newTestNeedle(k, 9, 500, k), WriteOptions{})
+		if _, err := v.Delete(context.Background(), k, 9, DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var readErr atomic.Value
+	var reads atomic.Int64
+	for r := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(r), 7))
+			for i := 0; i < 1_000_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := uint64(rng.IntN(stable) + 1)
+				n, err := v.Read(context.Background(), k, 9, ReadOptions{})
+				if err == nil && string(n.Data) != string(testData(int(k*13%900), k)) {
+					err = fmt.Errorf("key %d: wrong bytes", k)
+				}
+				if err != nil {
+					readErr.Store(err)
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	var acked []uint64
+	var mu sync.Mutex
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for k := uint64(1000); k < 100_000; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := v.Write(context.Background(), newTestNeedle(k, 3, 64, k), WriteOptions{}); err != nil {
+				readErr.Store(fmt.Errorf("write %d: %w", k, err))
+				return
+			}
+			mu.Lock()
+			acked = append(acked, k)
+			mu.Unlock()
+		}
+	}()
+	if err := v.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CommitCompact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	if err, _ := readErr.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range acked {
+		checkRead(t, v, k, 3, testData(64, k))
+	}
+	for k := uint64(1); k <= stable; k++ {
+		checkRead(t, v, k, 9, testData(int(k*13%900), k))
+	}
+	t.Logf("%d reads and %d writes ran during compaction", reads.Load(), len(acked))
+}
+
+// TestCompactCrash cuts the power before every file operation of a
+// compaction, of the writes made during it and of its commit, in both
+// modes: the volume reopens as the old or the new volume, whole, holding
+// every write acknowledged before the crash.
+func TestCompactCrash(t *testing.T) {
+	setup, during := compactSetup(), compactDuring()
+	all := append(append([]crashOp(nil), setup...), during...)
+	states := applyModel(all)
+	keys := allKeys(32)
+
+	run := func(cfs *vfs.CrashFS) (attempted, durable int, committed bool) {
+		v, err := CreateVolume(cfs, "/", "c", 1, VolumeOptions{})
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if n, _, err := runCrashWorkload(v, setup); err != nil {
+			t.Fatalf("setup failed at %d: %v", n, err)
+		}
+		attempted, durable = len(setup), len(setup)
+		if err := v.Compact(context.Background()); err != nil {
+			return attempted, durable, false
+		}
+		n, d, err := runCrashWorkload(v, during)
+		attempted = len(setup) + n
+		if d > 0 {
+			durable = len(setup) + d
+		}
+		if err != nil {
+			return attempted, durable, false
+		}
+		return attempted, durable, v.CommitCompact(context.Background()) == nil
+	}
+
+	clean := vfs.NewCrashFS()
+	cleanSetup := vfs.NewCrashFS()
+	{
+		v := mustCreate(t, cleanSetup, "/", VolumeOptions{})
+		runCrashWorkload(v, setup)
+	}
+	first := cleanSetup.Ops() + 1
+	if _, _, ok := run(clean); !ok {
+		t.Fatal("clean run did not commit")
+	}
+	total := clean.Ops()
+	t.Logf("crash points %d..%d", first, total)
+
+	for crashAt := first; crashAt <= total; crashAt++ {
+		for _, mode := range []vfs.CrashMode{vfs.DropUnsynced, vfs.KeepPrefixOfLastWrite} {
+			name := fmt.Sprintf("crash at %d mode %d", crashAt, mode)
+			cfs := vfs.NewCrashFS()
+			cfs.SetCrashAt(crashAt)
+			attempted, durable, _ := run(cfs)
+			after := cfs.CrashWith(vfs.CrashOptions{Mode: mode})
+			v, err := OpenVolume(after, "/", "c", 1, VolumeOptions{})
+			if err != nil {
+				t.Fatalf("%s: reopen: %v", name, err)
+			}
+			for _, ext := range []string{extCompacted, extCompactIx, extCommit} {
+				if _, err := after.Stat("/c_1" + ext); err == nil {
+					t.Fatalf("%s: %s left after reopen", name, ext)
+				}
+			}
+			matched := false
+			var lastErr error
+			for k := attempted; k >= durable && !matched; k-- {
+				lastErr = compactMatches(v, copyState(states[k]), keys)
+				matched = lastErr == nil
+			}
+			if !matched {
+				t.Fatalf("%s: revision %d matches no state in [%d, %d]: %v", name, v.Info().CompactionRevision, durable, attempted, lastErr)
+			}
+			mustWrite(t, v, newTestNeedle(500, 5, 10, 500), WriteOptions{})
+			checkRead(t, v, 500, 5, testData(10, 500))
+			v.Close()
+		}
+	}
+}
