@@ -9,6 +9,10 @@ import (
 // walkBufSize is the block Walk reads at a time: 64 Ki entries.
 const walkBufSize = EntrySize << 16
 
+// maxIdleReads is how many empty reads in a row Walk tolerates, as
+// bufio.Reader does.
+const maxIdleReads = 100
+
 // TornError reports a .idx that ends with a partial entry, as a crash in the
 // middle of an append leaves it. Callers cut the file to Entries*EntrySize.
 // It wraps ErrCorrupt.
@@ -32,8 +36,17 @@ func Walk(r io.Reader, fn func(Entry) error) error {
 	buf := make([]byte, walkBufSize)
 	var entries int64
 	have := 0 // bytes in buf not yet consumed (a partial entry)
+	idle := 0
 	for {
 		n, err := r.Read(buf[have:])
+		if n == 0 && err == nil {
+			// A reader that keeps returning nothing would spin forever.
+			if idle++; idle >= maxIdleReads {
+				return fmt.Errorf("idx: read after %d entries: %w", entries, io.ErrNoProgress)
+			}
+			continue
+		}
+		idle = 0
 		have += n
 		whole := have / EntrySize * EntrySize
 		for i := 0; i < whole; i += EntrySize {

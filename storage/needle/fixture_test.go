@@ -20,7 +20,7 @@ import (
 const fixtureDir = "../../../shared/fixtures/seaweedfs-v3"
 
 // copyFixture copies the real SeaweedFS volume to a temp dir and returns it.
-func copyFixture(t *testing.T) string {
+func copyFixture(t testing.TB) string {
 	t.Helper()
 	src := fixtureDir
 	if _, err := os.Stat(src); err != nil {

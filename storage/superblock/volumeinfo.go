@@ -134,7 +134,8 @@ func (vi VolumeInfo) Marshal() ([]byte, error) {
 		}
 		first = false
 		b.WriteString("  ")
-		b.WriteString(strconv.Quote(name))
+		key, _ := json.Marshal(name) // a string always marshals
+		b.Write(key)
 		b.WriteString(": ")
 		var ind bytes.Buffer
 		if err := json.Indent(&ind, value, "  ", "  "); err != nil {
