@@ -33,6 +33,7 @@ type Env struct {
 func all() []*Command {
 	cmds := []*Command{
 		versionCommand(),
+		volumeCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds

@@ -1,0 +1,159 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"weedfs.dev/weed/security"
+	"weedfs.dev/weed/storage"
+	"weedfs.dev/weed/storage/vfs"
+	"weedfs.dev/weed/volume"
+)
+
+// volumeFlags are `weed volume`'s flags, named as SeaweedFS names them.
+type volumeFlags struct {
+	ip, bind, publicURL   string
+	port                  int
+	dirs, max, masters    string
+	dataCenter, rack      string
+	fileSizeLimitMB       int64
+	index, whiteList, log string
+	fsync                 bool
+	pulseSeconds          int
+}
+
+func volumeCommand() *Command {
+	c := &Command{Name: "volume", Short: "start a volume server that stores blobs in volume files", Usage: "[flags]"}
+	c.Run = func(ctx context.Context, env *Env, args []string) error {
+		var f volumeFlags
+		fs := newFlagSet(env, c)
+		f.register(fs, "")
+		if err := parseFlags(fs, args, false); err != nil {
+			return err
+		}
+		return f.run(ctx, env)
+	}
+	return c
+}
+
+// register adds the flags under prefix ("" for weed volume, "volume." for
+// weed server).
+func (f *volumeFlags) register(fs flagSet, prefix string) {
+	if prefix == "" {
+		fs.StringVar(&f.ip, "ip", "127.0.0.1", "address this server advertises")
+		fs.StringVar(&f.bind, "ip.bind", "", "address to bind (default: -ip)")
+		fs.StringVar(&f.masters, "master", "127.0.0.1:9333", "comma-separated master addresses")
+		fs.StringVar(&f.dataCenter, "dataCenter", "", "data center of this server")
+		fs.StringVar(&f.rack, "rack", "", "rack of this server")
+		fs.StringVar(&f.whiteList, "whiteList", "", "comma-separated IPs/CIDRs allowed to write and administer (empty: all)")
+		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
+		fs.StringVar(&f.dirs, "dir", "./data", "comma-separated folders to store volumes in")
+	}
+	fs.IntVar(&f.port, prefix+"port", 8080, "HTTP port")
+	fs.StringVar(&f.publicURL, prefix+"publicUrl", "", "address clients read from (default ip:port)")
+	fs.StringVar(&f.max, prefix+"max", "8", "most volumes per folder (comma list matching -dir, or one for all)")
+	fs.Int64Var(&f.fileSizeLimitMB, prefix+"fileSizeLimitMB", 256, "largest upload in MiB")
+	fs.StringVar(&f.index, prefix+"index", "memory", "needle map kind (memory)")
+	fs.BoolVar(&f.fsync, prefix+"fsync", false, "sync every write to disk before acknowledging it")
+	fs.IntVar(&f.pulseSeconds, prefix+"pulseSeconds", 5, "seconds between heartbeats")
+}
+
+func (f *volumeFlags) locations() ([]storage.DiskLocation, error) {
+	dirs := splitList(f.dirs)
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("-dir is empty")
+	}
+	maxes := splitList(f.max)
+	if len(maxes) != 1 && len(maxes) != len(dirs) {
+		return nil, fmt.Errorf("-max has %d values for %d folders", len(maxes), len(dirs))
+	}
+	var locs []storage.DiskLocation
+	for i, d := range dirs {
+		m := maxes[0]
+		if len(maxes) > 1 {
+			m = maxes[i]
+		}
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("-max %q is not a volume count", m)
+		}
+		if err := checkDir(d); err != nil {
+			return nil, err
+		}
+		locs = append(locs, storage.DiskLocation{Dir: d, MaxVolumes: n})
+	}
+	return locs, nil
+}
+
+func (f *volumeFlags) run(ctx context.Context, env *Env) error {
+	log, err := newLogger(env, f.log)
+	if err != nil {
+		return err
+	}
+	if f.index != "memory" {
+		return fmt.Errorf("-index %q: only memory is supported", f.index)
+	}
+	wl, err := security.ParseWhiteList(f.whiteList)
+	if err != nil {
+		return err
+	}
+	sec, path, err := security.Load(security.SearchPaths())
+	if err != nil {
+		return err
+	}
+	locs, err := f.locations()
+	if err != nil {
+		return err
+	}
+	bind := f.bind
+	if bind == "" {
+		bind = f.ip
+	}
+	ln, err := listen(bind, f.port)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	store, err := storage.OpenStore(ctx, vfs.Default(), locs, log, storage.StoreOptions{Fsync: f.fsync})
+	if err != nil {
+		return fmt.Errorf("open volumes: %w", err)
+	}
+	srv := volume.New(volume.Config{
+		IP: f.ip, Port: f.port, PublicURL: f.publicURL,
+		Masters:           splitList(f.masters),
+		DataCenter:        f.dataCenter,
+		Rack:              f.rack,
+		FileSizeLimit:     f.fileSizeLimitMB << 20,
+		Fsync:             f.fsync,
+		Security:          sec,
+		WhiteList:         wl,
+		HeartbeatInterval: secondsOr(f.pulseSeconds, 5),
+		Version:           Version,
+		Logger:            log,
+	}, store)
+	if path != "" {
+		log.Info("security settings loaded", "file", path)
+	}
+	log.Info("volume server started", "addr", ln.Addr().String(), "dirs", f.dirs, "masters", f.masters)
+
+	var wg sync.WaitGroup
+	hbCtx, stopBeats := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.RunHeartbeats(hbCtx); err != nil {
+			log.Warn("heartbeats stopped", "err", err)
+		}
+	}()
+	err = serve(ctx, ln, srv.Handler(), log)
+	srv.Stop()
+	stopBeats()
+	wg.Wait()
+	if cerr := store.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close volumes: %w", cerr)
+	}
+	log.Info("volume server stopped")
+	return err
+}
