@@ -345,3 +345,50 @@ func TestParseHeader(t *testing.T) {
 		t.Fatalf("short header: %v", err)
 	}
 }
+
+func TestEmptyRecordsAllVersions(t *testing.T) {
+	for _, v := range []Version{Version1, Version2, Version3} {
+		n := Needle{Cookie: 9, ID: 10, Checksum: 0x1234, AppendAtNs: 77, Name: []byte("dropped")}
+		if v == Version1 {
+			n.Name = nil
+		}
+		b, err := n.Append(nil, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Size != 0 || int64(len(b)) != RecordLen(0, v) {
+			t.Fatalf("v%d: Size %d, %d bytes", v, n.Size, len(b))
+		}
+		d, err := Decode(b, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.IsEmpty() || d.Checksum != 0x1234 || d.Data != nil || d.Name != nil {
+			t.Fatalf("v%d: %+v", v, d)
+		}
+		if (v == Version3) != (d.AppendAtNs == 77) {
+			t.Fatalf("v%d: AppendAtNs %d", v, d.AppendAtNs)
+		}
+	}
+}
+
+func TestEncodedLenErrors(t *testing.T) {
+	n := Needle{Data: []byte("d"), Mime: make([]byte, 300)}
+	if _, err := n.EncodedLen(Version3); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := n.EncodedLen(0); !errors.Is(err, ErrVersion) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBodyWithEmptyDataIsCorrupt(t *testing.T) {
+	// A 6-byte body announcing DataSize 0; SeaweedFS never writes a body
+	// for empty data.
+	n := Needle{Data: []byte("x")}
+	b, _ := n.Append(nil, Version3)
+	binary.BigEndian.PutUint32(b[HeaderSize:], 0)
+	if _, err := Decode(b, Version3); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -70,11 +70,8 @@ func (p ReplicaPlacement) CopyCount() int {
 	return int(p.DiffDataCenter) + int(p.DiffRack) + int(p.SameRack) + 1
 }
 
-// String returns the three-digit form, "001".
+// String returns the three-digit form, "001". A placement that is not Valid
+// prints each count in full, which ParseReplicaPlacement rejects.
 func (p ReplicaPlacement) String() string {
-	b := [3]byte{'0' + p.DiffDataCenter%10, '0' + p.DiffRack%10, '0' + p.SameRack%10}
-	if !p.Valid() {
-		return strconv.Itoa(int(p.DiffDataCenter)) + strconv.Itoa(int(p.DiffRack)) + strconv.Itoa(int(p.SameRack))
-	}
-	return string(b[:])
+	return strconv.Itoa(int(p.DiffDataCenter)) + strconv.Itoa(int(p.DiffRack)) + strconv.Itoa(int(p.SameRack))
 }
