@@ -33,6 +33,9 @@ type Env struct {
 func all() []*Command {
 	cmds := []*Command{
 		versionCommand(),
+		benchmarkCommand(),
+		uploadCommand(),
+		downloadCommand(),
 		volumeCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
