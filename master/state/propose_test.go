@@ -7,8 +7,8 @@ import (
 	"reflect"
 	"sync"
 	"testing"
-	"weedfs.dev/weed/master/sequence"
 
+	"weedfs.dev/weed/master/sequence"
 	"weedfs.dev/weed/raft"
 	"weedfs.dev/weed/raft/raftpb"
 )
