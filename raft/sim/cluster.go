@@ -1,0 +1,432 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"slices"
+
+	"weedfs.dev/weed/raft"
+	"weedfs.dev/weed/raft/raftpb"
+)
+
+const (
+	electionTick  = 10
+	heartbeatTick = 2
+	chaosSteps    = 1200
+	healSteps     = 600 // to make progress once the network heals
+)
+
+// Bug names a fault the harness injects on purpose, to show the checks
+// catch it.
+type Bug uint8
+
+// Injected bugs.
+const (
+	BugNone Bug = iota
+	// BugForgetVote: the driver does not persist the vote.
+	BugForgetVote
+	// BugSendBeforePersist: the driver sends messages before persisting.
+	BugSendBeforePersist
+	// BugStaleRead: reads are served from the local state machine without
+	// ReadIndex.
+	BugStaleRead
+	// BugCorruptApply: peer 2 applies altered data at some indexes.
+	BugCorruptApply
+)
+
+// Options of one run.
+type Options struct {
+	Seed  int64
+	Trace io.Writer // nil: no trace
+	Bug   Bug
+}
+
+// Result summarizes a successful run.
+type Result struct {
+	Ops, Unknown, Commits int
+	Crashes, ConfChanges  int
+}
+
+type report struct {
+	node        uint64
+	incarnation int
+	m           *raftpb.Message
+}
+
+// Cluster is the simulated world of one run.
+type Cluster struct {
+	rng   *rand.Rand
+	now   int64
+	trace io.Writer
+	bug   Bug
+
+	nodes   []*node // sorted by id
+	boot    *raftpb.ConfState
+	nextID  uint64
+	net     *network
+	reports []report
+	chk     *checker
+
+	chaos                    bool
+	preVote, checkQuorum     bool
+	crashRate, crashMidReady float64
+	confRate, snapRate       float64
+	partitionRate            float64
+
+	clients []*client
+	clock   int64 // porcupine's timestamps: one tick per call or return
+	history []op
+	res     Result
+}
+
+// Run simulates one seed and returns the first violation found.
+func Run(opts Options) (Result, error) {
+	// Scramble the seed: math/rand's streams of nearby seeds are correlated.
+	rng := rand.New(rand.NewSource(int64(mix64(uint64(opts.Seed)))))
+	c := &Cluster{rng: rng, trace: opts.Trace, bug: opts.Bug, chk: newChecker(), chaos: true}
+	c.net = &network{c: c, cut: map[uint64]map[uint64]bool{}}
+	voters := 3
+	if rng.Intn(2) == 0 {
+		voters = 5
+	}
+	c.preVote = rng.Intn(5) != 0
+	c.checkQuorum = rng.Intn(5) != 0
+	c.net.loss = []float64{0, 0.02, 0.1, 0.25}[rng.Intn(4)]
+	c.net.dup = []float64{0, 0.02, 0.1}[rng.Intn(3)]
+	c.net.maxDelay = 1 + rng.Intn(6)
+	c.crashRate = []float64{0, 0.002, 0.006}[rng.Intn(3)]
+	c.crashMidReady = []float64{0, 0.001, 0.004}[rng.Intn(3)]
+	c.confRate = []float64{0, 0.01, 0.03}[rng.Intn(3)]
+	c.snapRate = []float64{0, 0.004, 0.02}[rng.Intn(3)]
+	c.partitionRate = []float64{0, 0.005, 0.02}[rng.Intn(3)]
+	if opts.Bug == BugForgetVote || opts.Bug == BugSendBeforePersist {
+		c.crashRate, c.crashMidReady = 0.02, 0.01
+	}
+	c.tracef("seed %d: voters=%d prevote=%v checkquorum=%v loss=%.2f dup=%.2f delay<=%d crash=%.3f/%.3f conf=%.3f snap=%.3f part=%.3f",
+		opts.Seed, voters, c.preVote, c.checkQuorum, c.net.loss, c.net.dup, c.net.maxDelay,
+		c.crashRate, c.crashMidReady, c.confRate, c.snapRate, c.partitionRate)
+
+	c.boot = &raftpb.ConfState{}
+	for id := uint64(1); id <= uint64(voters); id++ {
+		c.boot.Members = append(c.boot.Members, &raftpb.Member{Id: id, Address: fmt.Sprintf("n%d", id)})
+	}
+	for id := uint64(1); id <= uint64(voters); id++ {
+		if err := c.addNode(id, true); err != nil {
+			return c.res, err
+		}
+	}
+	c.nextID = uint64(voters) + 1
+	for i := range 3 {
+		c.clients = append(c.clients, &client{id: uint64(i + 1)})
+	}
+
+	for range chaosSteps {
+		if err := c.step(); err != nil {
+			return c.res, c.fail(err)
+		}
+	}
+	if err := c.heal(); err != nil {
+		return c.res, c.fail(err)
+	}
+	if err := c.checkLinearizable(); err != nil {
+		return c.res, c.fail(err)
+	}
+	return c.res, nil
+}
+
+func (c *Cluster) fail(err error) error {
+	return fmt.Errorf("t=%d: %w", c.now, err)
+}
+
+func (c *Cluster) tracef(format string, args ...any) {
+	if c.trace != nil {
+		fmt.Fprintf(c.trace, "t=%d ", c.now)
+		fmt.Fprintf(c.trace, format, args...)
+		fmt.Fprintln(c.trace)
+	}
+}
+
+func (c *Cluster) addNode(id uint64, founder bool) error {
+	n := &node{id: id, founder: founder, logs: raft.NewMemoryLogStore(),
+		stable: raft.NewMemoryStableStore(), snaps: raft.NewMemorySnapshotStore()}
+	c.nodes = append(c.nodes, n)
+	return c.start(n)
+}
+
+func (c *Cluster) node(id uint64) *node {
+	for _, n := range c.nodes {
+		if n.id == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// step advances the world by one tick.
+func (c *Cluster) step() error {
+	c.now++
+	if c.chaos {
+		if err := c.chaosEvents(); err != nil {
+			return err
+		}
+	}
+	c.clientsAct()
+	for _, n := range c.nodes {
+		if n.up() {
+			n.core.Tick()
+		}
+	}
+	reports := c.reports
+	c.reports = nil
+	for _, r := range reports {
+		if n := c.node(r.node); n.up() && n.incarnation == r.incarnation {
+			if err := n.core.Step(r.m); err != nil {
+				return fmt.Errorf("node %d: local report: %w", n.id, err)
+			}
+		}
+	}
+	for _, e := range c.net.due() {
+		if err := c.deliver(e); err != nil {
+			return err
+		}
+	}
+	for _, n := range c.nodes {
+		if n.up() {
+			if err := c.handleReady(n); err != nil {
+				return err
+			}
+		}
+	}
+	return c.checkElectionSafety()
+}
+
+func (c *Cluster) deliver(e envelope) error {
+	n := c.node(e.m.To)
+	if n == nil || !n.up() || c.net.blocked(e.m.From, e.m.To) {
+		return nil
+	}
+	if e.m.Type == raftpb.MessageType_MSG_SNAP {
+		n.inbox[e.m.Snapshot.Index] = e.data
+	}
+	c.tracef("recv %s %d->%d term=%d idx=%d", e.m.Type, e.m.From, e.m.To, e.m.Term, e.m.Index)
+	if err := n.core.Step(e.m); err != nil {
+		return fmt.Errorf("node %d steps %s from %d: %w", n.id, e.m.Type, e.m.From, err)
+	}
+	return nil
+}
+
+// leaderNode returns an up leader of the highest term, or nil.
+func (c *Cluster) leaderNode() *node {
+	var best *node
+	var bestTerm uint64
+	for _, n := range c.nodes {
+		if !n.up() {
+			continue
+		}
+		term, _, role, _ := n.core.Basic()
+		if role == raft.RoleLeader && term >= bestTerm {
+			best, bestTerm = n, term
+		}
+	}
+	return best
+}
+
+func (c *Cluster) upCount() int {
+	k := 0
+	for _, n := range c.nodes {
+		if n.up() {
+			k++
+		}
+	}
+	return k
+}
+
+func (c *Cluster) chaosEvents() error {
+	rng := c.rng
+	if rng.Float64() < c.crashRate && c.upCount() > len(c.nodes)/2+1 {
+		n := c.nodes[rng.Intn(len(c.nodes))]
+		if n.up() {
+			c.crash(n)
+			c.res.Crashes++
+		}
+	}
+	for _, n := range c.nodes {
+		if !n.up() && rng.Float64() < 0.03 {
+			c.tracef("restart %d", n.id)
+			if err := c.start(n); err != nil {
+				return err
+			}
+		}
+	}
+	if rng.Float64() < c.partitionRate {
+		c.randomPartition()
+	}
+	if rng.Float64() < c.confRate {
+		c.randomConfChange()
+	}
+	if rng.Float64() < c.confRate/2 {
+		if l := c.leaderNode(); l != nil {
+			voters := c.voters(l)
+			to := voters[rng.Intn(len(voters))]
+			c.tracef("transfer %d -> %d", l.id, to)
+			l.core.TransferLeadership(to)
+		}
+	}
+	for _, n := range c.nodes {
+		if n.up() && rng.Float64() < c.snapRate {
+			if err := c.snapshot(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) randomPartition() {
+	rng := c.rng
+	ids := make([]uint64, len(c.nodes))
+	for i, n := range c.nodes {
+		ids[i] = n.id
+	}
+	switch rng.Intn(4) {
+	case 0:
+		c.tracef("heal")
+		c.net.heal()
+	case 1: // isolate one
+		i := rng.Intn(len(ids))
+		rest := slices.Delete(slices.Clone(ids), i, i+1)
+		c.tracef("isolate %d", ids[i])
+		c.net.partition([][]uint64{{ids[i]}, rest})
+	case 2: // random split
+		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		k := 1 + rng.Intn(len(ids)-1)
+		c.tracef("partition %v | %v", ids[:k], ids[k:])
+		c.net.partition([][]uint64{ids[:k], ids[k:]})
+	case 3: // one-way cut
+		a, b := ids[rng.Intn(len(ids))], ids[rng.Intn(len(ids))]
+		if a != b {
+			c.tracef("cut %d -> %d", a, b)
+			c.net.cutOneWay(a, b)
+		}
+	}
+}
+
+// voters returns the voters of the leader's configuration.
+func (c *Cluster) voters(l *node) []uint64 {
+	var v []uint64
+	for _, m := range l.core.Status().Conf.GetMembers() {
+		if !m.Learner {
+			v = append(v, m.Id)
+		}
+	}
+	return v
+}
+
+func (c *Cluster) randomConfChange() {
+	l := c.leaderNode()
+	if l == nil {
+		return
+	}
+	rng := c.rng
+	conf := l.core.Status().Conf
+	var voters, learners []uint64
+	for _, m := range conf.GetMembers() {
+		if m.Learner {
+			learners = append(learners, m.Id)
+		} else {
+			voters = append(voters, m.Id)
+		}
+	}
+	var cc *raftpb.ConfChange
+	switch rng.Intn(5) {
+	case 0: // add a learner (a new peer)
+		if len(c.nodes) >= 8 {
+			return
+		}
+		cc = &raftpb.ConfChange{Type: raftpb.ConfChangeType_CONF_ADD_LEARNER, Id: c.nextID}
+	case 1: // promote a learner
+		if len(learners) == 0 {
+			return
+		}
+		cc = &raftpb.ConfChange{Type: raftpb.ConfChangeType_CONF_ADD_VOTER, Id: learners[rng.Intn(len(learners))]}
+	case 2: // remove a voter (perhaps the leader) or a learner
+		all := append(slices.Clone(voters), learners...)
+		id := all[rng.Intn(len(all))]
+		if !slices.Contains(learners, id) && len(voters) <= 3 {
+			return
+		}
+		cc = &raftpb.ConfChange{Type: raftpb.ConfChangeType_CONF_REMOVE, Id: id}
+	case 3: // joint: promote a learner and remove a voter at once
+		if len(learners) == 0 {
+			return
+		}
+		cc = &raftpb.ConfChange{Changes: []*raftpb.ConfChange{
+			{Type: raftpb.ConfChangeType_CONF_ADD_VOTER, Id: learners[rng.Intn(len(learners))]},
+			{Type: raftpb.ConfChangeType_CONF_REMOVE, Id: voters[rng.Intn(len(voters))]},
+		}}
+	case 4: // joint: demote a voter to learner and promote another
+		if len(learners) == 0 || len(voters) < 3 {
+			return
+		}
+		cc = &raftpb.ConfChange{Changes: []*raftpb.ConfChange{
+			{Type: raftpb.ConfChangeType_CONF_ADD_LEARNER, Id: voters[rng.Intn(len(voters))]},
+			{Type: raftpb.ConfChangeType_CONF_ADD_VOTER, Id: learners[rng.Intn(len(learners))]},
+		}}
+	}
+	if _, _, err := l.core.ProposeConfChange(cc); err != nil {
+		c.tracef("conf change refused: %v", err)
+		return
+	}
+	c.tracef("propose conf change at %d: %v", l.id, cc)
+	c.res.ConfChanges++
+	if cc.Type == raftpb.ConfChangeType_CONF_ADD_LEARNER && cc.Id == c.nextID && len(cc.Changes) == 0 {
+		// The new peer starts empty and learns everything from the leader.
+		c.nextID++
+		if err := c.addNode(cc.Id, false); err != nil {
+			c.tracef("add node: %v", err)
+		}
+	}
+}
+
+// heal ends the chaos: the network heals, every peer restarts, and the
+// cluster must commit new writes and finish the clients' operations.
+func (c *Cluster) heal() error {
+	c.chaos = false
+	c.net.heal()
+	c.net.loss, c.net.dup = 0, 0
+	c.tracef("heal: chaos over")
+	for _, n := range c.nodes {
+		if !n.up() {
+			if err := c.start(n); err != nil {
+				return err
+			}
+		}
+	}
+	start := c.now
+	marker := c.clients[0]
+	for c.now-start < healSteps {
+		if err := c.step(); err != nil {
+			return err
+		}
+		// Once the clients' operations issued before the heal are done,
+		// the cluster has shown it makes progress.
+		if c.now-start > 20 && c.allSettled(start) {
+			c.res.Commits = int(c.chk.maxCommit)
+			return nil
+		}
+	}
+	return fmt.Errorf("liveness: no progress %d ticks after the network healed (client %d op %v pending, leader %v)",
+		healSteps, marker.id, marker.pending != nil, c.leaderNode() != nil)
+}
+
+var errNotLinearizable = errors.New("client history is not linearizable")
+
+// mix64 is splitmix64's finalizer.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
