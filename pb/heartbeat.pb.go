@@ -453,8 +453,11 @@ type HeartbeatResponse struct {
 	// Volume ids this server reported that the master already knows on other
 	// servers under a different collection or placement.
 	DuplicatedVolumeIds []uint32 `protobuf:"varint,4,rep,packed,name=duplicated_volume_ids,json=duplicatedVolumeIds,proto3" json:"duplicated_volume_ids,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// The master does not know this server's volumes (it is a new leader,
+	// or it had declared the server dead): send a full report next.
+	SendFullReport bool `protobuf:"varint,5,opt,name=send_full_report,json=sendFullReport,proto3" json:"send_full_report,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *HeartbeatResponse) Reset() {
@@ -515,6 +518,13 @@ func (x *HeartbeatResponse) GetDuplicatedVolumeIds() []uint32 {
 	return nil
 }
 
+func (x *HeartbeatResponse) GetSendFullReport() bool {
+	if x != nil {
+		return x.SendFullReport
+	}
+	return false
+}
+
 var File_heartbeat_proto protoreflect.FileDescriptor
 
 const file_heartbeat_proto_rawDesc = "" +
@@ -567,12 +577,13 @@ const file_heartbeat_proto_rawDesc = "" +
 	"\x11replica_placement\x18\x03 \x01(\rR\x10replicaPlacement\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\rR\aversion\x12\x10\n" +
 	"\x03ttl\x18\x05 \x01(\rR\x03ttl\x12\x1b\n" +
-	"\tdisk_type\x18\x06 \x01(\tR\bdiskType\"\xa1\x01\n" +
+	"\tdisk_type\x18\x06 \x01(\tR\bdiskType\"\xcb\x01\n" +
 	"\x11HeartbeatResponse\x12*\n" +
 	"\x11volume_size_limit\x18\x01 \x01(\x04R\x0fvolumeSizeLimit\x12\x16\n" +
 	"\x06leader\x18\x02 \x01(\tR\x06leader\x12\x14\n" +
 	"\x05peers\x18\x03 \x03(\tR\x05peers\x122\n" +
-	"\x15duplicated_volume_ids\x18\x04 \x03(\rR\x13duplicatedVolumeIdsB\x14Z\x12weedfs.dev/weed/pbb\x06proto3"
+	"\x15duplicated_volume_ids\x18\x04 \x03(\rR\x13duplicatedVolumeIds\x12(\n" +
+	"\x10send_full_report\x18\x05 \x01(\bR\x0esendFullReportB\x14Z\x12weedfs.dev/weed/pbb\x06proto3"
 
 var (
 	file_heartbeat_proto_rawDescOnce sync.Once
