@@ -31,6 +31,9 @@ var (
 	ErrTransferFailed = errors.New("raft: leadership transfer failed")
 )
 
+// errStopping: the loop noticed Close (or a fatal error) while working.
+var errStopping = errors.New("raft: stopping")
+
 // NotLeaderError is returned by Propose and the other leader-only calls on
 // a follower. It matches ErrNotLeader with errors.Is; use errors.As to read
 // the leader it knows of (0 and "" when none).
@@ -253,7 +256,9 @@ func (r *Raft) run() {
 		}
 		r.drainInputs()
 		if err := r.processReady(); err != nil {
-			r.fail(err)
+			if !errors.Is(err, errStopping) {
+				r.fail(err)
+			}
 			return
 		}
 	}

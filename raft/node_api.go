@@ -190,7 +190,7 @@ func (r *Raft) Snapshot(ctx context.Context) error {
 		return derr
 	}
 	if err != nil {
-		return err
+		return r.stoppedErr()
 	}
 	select {
 	case err := <-ch:

@@ -129,7 +129,7 @@ func (r *Raft) toApply(t *applyTask) error {
 	case r.applyc <- t:
 		return nil
 	case <-r.stopc:
-		return ErrClosed
+		return errStopping
 	}
 }
 

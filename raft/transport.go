@@ -14,6 +14,10 @@ import (
 // implementation; raft/memtransport is an in-memory one with fault injection
 // for tests.
 //
+// A transport learns the address of a peer that sends to it before being
+// added (AddPeer): a new member must be able to answer the leader before it
+// has applied the configuration that names the leader.
+//
 // Raft tolerates lost, duplicated and reordered messages, so a transport
 // never retries a message and never blocks the driver: it drops what it
 // cannot deliver and says so through Handler.ReportUnreachable.

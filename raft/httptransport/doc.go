@@ -21,7 +21,9 @@
 //	                        MSG_SNAP, data follows in order, the last has last=true
 //
 // Headers on both: HeaderClusterID (decimal cluster id; a mismatch is
-// answered 400 before the body is read) and HeaderFrom (the sender's id).
+// answered 400 before the body is read), HeaderFrom (the sender's id) and,
+// when configured, HeaderFromAddr (the sender's address: a receiver that does
+// not know the sender yet adds it as a peer, so a new member can answer).
 // Every message is also checked: its cluster_id must match and its to must be
 // this peer's id.
 //

@@ -43,6 +43,9 @@ func (t *Transport) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, ErrClosed)
 		return
 	}
+	if from, err := strconv.ParseUint(r.Header.Get(HeaderFrom), 10, 64); err == nil {
+		t.learnPeer(from, r.Header.Get(HeaderFromAddr))
+	}
 	var status int
 	var err error
 	if route == "stream" {

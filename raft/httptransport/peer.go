@@ -117,6 +117,9 @@ func (p *peer) stream(first *raftpb.Message) (int, error) {
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(HeaderClusterID, strconv.FormatUint(p.t.cfg.ClusterID, 10))
 	req.Header.Set(HeaderFrom, strconv.FormatUint(p.t.cfg.ID, 10))
+	if p.t.cfg.Addr != "" {
+		req.Header.Set(HeaderFromAddr, p.t.cfg.Addr)
+	}
 
 	done := make(chan error, 1)
 	go func() {

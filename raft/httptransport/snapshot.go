@@ -35,6 +35,9 @@ func (t *Transport) SendSnapshot(ctx context.Context, m *raftpb.Message, data io
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(HeaderClusterID, strconv.FormatUint(t.cfg.ClusterID, 10))
 	req.Header.Set(HeaderFrom, strconv.FormatUint(t.cfg.ID, 10))
+	if t.cfg.Addr != "" {
+		req.Header.Set(HeaderFromAddr, t.cfg.Addr)
+	}
 
 	wrote := make(chan error, 1)
 	go func() {

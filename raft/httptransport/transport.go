@@ -20,6 +20,7 @@ import (
 const (
 	HeaderClusterID = "X-Weed-Raft-Cluster-Id"
 	HeaderFrom      = "X-Weed-Raft-From"
+	HeaderFromAddr  = "X-Weed-Raft-From-Addr"
 )
 
 // Defaults of Config.
@@ -39,6 +40,10 @@ type Config struct {
 	ID uint64
 	// ClusterID is checked on every request and message.
 	ClusterID uint64
+	// Addr is the address peers reach this one at (as given to their
+	// AddPeer). It is sent with every request so that a peer that does not
+	// know this one yet (a new member) can answer; empty: not sent.
+	Addr string
 	// PathPrefix is where every peer mounts Handler (default "/raft/"). A
 	// peer address without a scheme ("host:port") is reached at
 	// http://host:port<PathPrefix>; an address with one ("http://h:p/x/")
@@ -171,6 +176,16 @@ func (t *Transport) AddPeer(id uint64, addr string) {
 	t.peers[id] = p
 	t.wg.Add(1)
 	go p.run()
+}
+
+// learnPeer adds a peer that contacted this one first (see raft.Transport).
+func (t *Transport) learnPeer(id uint64, addr string) {
+	t.mu.Lock()
+	_, known := t.peers[id]
+	t.mu.Unlock()
+	if !known && id != 0 && addr != "" {
+		t.AddPeer(id, addr)
+	}
 }
 
 // RemovePeer implements raft.Transport.

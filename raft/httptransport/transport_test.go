@@ -310,3 +310,14 @@ func TestCloseLeaksNothing(t *testing.T) {
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+func TestUnknownSenderIsLearned(t *testing.T) {
+	a, b := startNode(t, 1, nil), startNode(t, 2, nil)
+	a.tr.cfg.Addr = a.addr
+	a.tr.AddPeer(2, b.addr)
+	a.tr.Send(appMsgs(1, 2, 0, 1))
+	waitFor(t, "a->b", func() bool { return b.rec.count() == 1 })
+	// b was never told about a: it learned a's address from the request.
+	b.tr.Send(appMsgs(2, 1, 0, 1))
+	waitFor(t, "b->a reply", func() bool { return a.rec.count() == 1 })
+}

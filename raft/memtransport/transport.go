@@ -100,6 +100,17 @@ func (t *Transport) AddPeer(id uint64, addr string) {
 	go t.run(p)
 }
 
+// learnPeer adds a peer that contacted this endpoint first, so a new member
+// can answer the leader before it knows the configuration.
+func (t *Transport) learnPeer(id uint64, addr string) {
+	t.mu.Lock()
+	_, known := t.peers[id]
+	t.mu.Unlock()
+	if !known && id != 0 {
+		t.AddPeer(id, addr)
+	}
+}
+
 // RemovePeer implements raft.Transport.
 func (t *Transport) RemovePeer(id uint64) {
 	t.mu.Lock()
@@ -210,6 +221,7 @@ func (t *Transport) deliver(p *peer, m *raftpb.Message) {
 	if h == nil {
 		return
 	}
+	target.learnPeer(m.From, t.addr)
 	h.Receive(proto.Clone(m).(*raftpb.Message))
 	t.net.delivered(1)
 }

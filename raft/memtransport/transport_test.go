@@ -326,3 +326,18 @@ func TestCloseStopsGoroutines(t *testing.T) {
 	}
 	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+func TestUnknownSenderIsLearned(t *testing.T) {
+	n := NewNetwork(13)
+	a, b := n.NewTransport("a"), n.NewTransport("b")
+	ra, rb := newRecorder(), newRecorder()
+	a.SetHandler(ra)
+	b.SetHandler(rb)
+	defer a.Close()
+	defer b.Close()
+	a.AddPeer(2, "b")
+	a.Send(msgs(1, 2, 0, 1))
+	waitFor(t, "a->b", func() bool { return len(rb.indexes()) == 1 })
+	b.Send(msgs(2, 1, 0, 1)) // b was never told where 1 is
+	waitFor(t, "b->a reply", func() bool { return len(ra.indexes()) == 1 })
+}
