@@ -27,9 +27,9 @@ func entrySum(t raftpb.EntryType, data []byte) [32]byte {
 
 // checker holds what the safety checks remember across the run.
 type checker struct {
-	leaders   map[uint64]uint64   // term -> leader: election safety
+	leaders   map[uint64]uint64     // term -> leader: election safety
 	entries   map[entryKey]entryRec // log matching
-	committed map[uint64]uint64   // index -> term of committed entries
+	committed map[uint64]uint64     // index -> term of committed entries
 	maxCommit uint64
 	applied   map[uint64][32]byte // index -> entry applied there: state machine safety
 }

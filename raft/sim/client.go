@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/anishathalye/porcupine"
-
 )
 
 const (
@@ -177,4 +176,3 @@ func (c *Cluster) checkLinearizable() error {
 	}
 	return fmt.Errorf("%w:%s", errNotLinearizable, b.String())
 }
-

@@ -404,6 +404,11 @@ func (c *Cluster) heal() error {
 			}
 		}
 	}
+	if !c.preVote || !c.checkQuorum {
+		// Without both, a removed peer that missed its removal disrupts
+		// elections forever (Raft thesis 4.2.3): operators shut it down.
+		c.stopRemoved()
+	}
 	start := c.now
 	marker := c.clients[0]
 	for c.now-start < healSteps {
@@ -419,6 +424,35 @@ func (c *Cluster) heal() error {
 	}
 	return fmt.Errorf("liveness: no progress %d ticks after the network healed (client %d op %v pending, leader %v)",
 		healSteps, marker.id, marker.pending != nil, c.leaderNode() != nil)
+}
+
+// stopRemoved stops the peers outside the configuration of the peer that
+// applied the most.
+func (c *Cluster) stopRemoved() {
+	var best *node
+	for _, n := range c.nodes {
+		if best == nil || n.applied > best.applied {
+			best = n
+		}
+	}
+	conf := best.core.Status().Conf
+	for _, n := range c.nodes {
+		if !slices.Contains(memberIDs(conf), n.id) && n.up() {
+			c.tracef("stop removed %d", n.id)
+			c.crash(n)
+		}
+	}
+}
+
+func memberIDs(cs *raftpb.ConfState) []uint64 {
+	var ids []uint64
+	for _, m := range cs.GetMembers() {
+		ids = append(ids, m.Id)
+	}
+	for _, m := range cs.GetOutgoing() {
+		ids = append(ids, m.Id)
+	}
+	return ids
 }
 
 var errNotLinearizable = errors.New("client history is not linearizable")
