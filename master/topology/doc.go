@@ -5,8 +5,8 @@
 // volume N live".
 //
 // A volume layout groups volumes by (collection, replica placement, TTL,
-// disk type). A volume is writable when every copy its placement asks for
-// is on a live node, no copy is read-only (by report or by an operator's
+// disk type). A volume is writable when exactly the copies its placement
+// asks for are on live nodes (or more, with Config.ReplicationAsMin), no copy is read-only (by report or by an operator's
 // mark), and no copy has reached the volume size limit. At 90% of the
 // limit a volume is crowded: still writable, but the layout asks for
 // growth ahead of need.

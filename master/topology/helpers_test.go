@@ -88,7 +88,8 @@ func checkInvariants(t testing.TB, topo *Topology) {
 			ro = ro || v.ReadOnly
 			size = max(size, v.Size)
 		}
-		want := len(reps) == l.copies && !ro && size < topo.sizeLimit
+		enough := len(reps) == l.copies || (topo.asMin && len(reps) > l.copies)
+		want := enough && !ro && size < topo.sizeLimit
 		if _, got := l.pos[id]; got != want {
 			t.Fatalf("volume %d: writable=%v, want %v", id, got, want)
 		}

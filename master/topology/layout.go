@@ -108,7 +108,8 @@ func (t *Topology) refresh(id uint32) {
 	full := t.sizeLimit > 0 && size >= t.sizeLimit
 	setFlag(l.readOnly, id, readOnly)
 	setFlag(l.full, id, full)
-	writable := len(reps) == l.copies && !readOnly && !full
+	enough := len(reps) == l.copies || (t.asMin && len(reps) > l.copies)
+	writable := enough && !readOnly && !full
 	l.setWritable(id, writable)
 	setFlag(l.crowded, id, writable && t.sizeLimit > 0 && size >= t.crowdedLimit)
 }

@@ -222,3 +222,18 @@ func TestCollections(t *testing.T) {
 		}
 	}
 }
+
+// TestOverReplicatedVolume: a volume with more live copies than its
+// placement asks is writable only with ReplicationAsMin.
+func TestOverReplicatedVolume(t *testing.T) {
+	for _, asMin := range []bool{false, true} {
+		topo := New(Config{VolumeSizeLimit: testLimit, ReplicationAsMin: asMin})
+		for port := uint32(8080); port < 8083; port++ {
+			beat(t, topo, server{dc: "dc1", rack: "r1", port: port, max: 5}.full(vol(3, "", "001", 0)), t0)
+		}
+		st, _ := topo.VolumeState(3)
+		if st.Replicas != 3 || st.Writable != asMin {
+			t.Fatalf("asMin=%v: %+v", asMin, st)
+		}
+	}
+}

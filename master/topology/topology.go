@@ -39,6 +39,10 @@ type Config struct {
 	// CrowdedRatio of the limit at which growth starts early; 0 means
 	// DefaultCrowdedRatio.
 	CrowdedRatio float64
+	// ReplicationAsMin lets a volume with more live copies than its
+	// placement asks take writes (SeaweedFS -replication.asMin); by default
+	// it waits until the extra copy is removed.
+	ReplicationAsMin bool
 	// Rand chooses writable volumes and placements. Nil means a source
 	// seeded randomly; tests pass a seeded one.
 	Rand *rand.Rand
@@ -88,6 +92,7 @@ func (v VolumeInfo) Key() LayoutKey {
 type Topology struct {
 	sizeLimit    uint64
 	crowdedLimit uint64
+	asMin        bool
 
 	mu sync.RWMutex
 	// Invariant: every node in nodes is in dcs[node.dc].racks[node.rack];
@@ -118,6 +123,7 @@ func New(cfg Config) *Topology {
 	return &Topology{
 		sizeLimit:    cfg.VolumeSizeLimit,
 		crowdedLimit: uint64(float64(cfg.VolumeSizeLimit) * ratio),
+		asMin:        cfg.ReplicationAsMin,
 		dcs:          map[string]*dataCenter{},
 		nodes:        map[string]*node{},
 		layouts:      map[LayoutKey]*layout{},
