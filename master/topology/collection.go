@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // Collections returns the names of collections with at least one volume,
@@ -108,6 +109,7 @@ func (t *Topology) DeleteCollection(name string) ([]uint32, error) {
 type Node struct {
 	Location
 	Alive      bool
+	LastSeen   time.Time      // time of the last heartbeat
 	MaxVolumes map[string]int // by normalized disk type
 	Volumes    []uint32       // sorted
 }
@@ -119,7 +121,7 @@ func (t *Topology) Nodes() []Node {
 	out := make([]Node, 0, len(t.nodes))
 	for _, url := range slices.Sorted(maps.Keys(t.nodes)) {
 		n := t.nodes[url]
-		out = append(out, Node{Location: n.location(), Alive: n.alive,
+		out = append(out, Node{Location: n.location(), Alive: n.alive, LastSeen: n.lastSeen,
 			MaxVolumes: maps.Clone(n.maxVolumes), Volumes: slices.Sorted(maps.Keys(n.volumes))})
 	}
 	return out

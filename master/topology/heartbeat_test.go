@@ -66,7 +66,7 @@ func TestDeltaReport(t *testing.T) {
 		t.Fatal("a delta re-announcing a volume erased its reported size")
 	}
 	// Disks not repeated in a delta keep their slot counts.
-	if n := topo.Nodes()[0]; n.MaxVolumes[""] != 10 {
+	if n := topo.Nodes()[0]; n.MaxVolumes[""] != 10 || !n.LastSeen.Equal(t0.Add(time.Second)) || !n.Alive {
 		t.Fatalf("max volumes %v after a delta without disks", n.MaxVolumes)
 	}
 }
