@@ -49,7 +49,7 @@ func (v *Volume) Compact(ctx context.Context) error {
 	v.wmu.Lock()
 	v.mu.RLock()
 	closed := v.closed
-	idxStart, sb, dat, idxFile := v.idxSize, v.sb, v.dat, v.idx
+	idxStart, datEnd, sb, dat, idxFile := v.idxSize, v.datSize, v.sb, v.dat, v.idx
 	v.mu.RUnlock()
 	var err error
 	if v.compaction != nil {
@@ -65,7 +65,7 @@ func (v *Volume) Compact(ctx context.Context) error {
 	}
 	// dat and idxFile stay valid: only CommitCompact swaps them, and it
 	// waits for compactMu. Both files only grow past what is read here.
-	c, err := v.copyLive(ctx, dat, idxFile, idxStart, sb)
+	c, err := v.copyLive(ctx, dat, idxFile, idxStart, datEnd, sb)
 	if err != nil {
 		return fmt.Errorf("compact volume %d: %w", v.id, err)
 	}
@@ -86,7 +86,7 @@ func (v *Volume) isClosed() bool {
 
 // copyLive writes the compacted files from the .idx prefix of idxStart
 // bytes and the .dat records it points at.
-func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart int64, sb superblock.SuperBlock) (_ *compactState, err error) {
+func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart, datEnd int64, sb superblock.SuperBlock) (_ *compactState, err error) {
 	snap, whole, err := needlemap.LoadAt(idxFile, idxStart)
 	if err != nil {
 		return nil, fmt.Errorf("load index snapshot: %w", err)
@@ -125,7 +125,12 @@ func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart i
 				return false
 			}
 		}
-		rec := make([]byte, needle.RecordLen(mv.Size, sb.Version))
+		recLen := needle.RecordLen(mv.Size, sb.Version)
+		if off := mv.ByteOffset(); off < int64(sb.Len()) || off+recLen > datEnd {
+			v.logger.Error("compaction drops a needle whose entry points outside the data file", "key", key, "offset", off)
+			return true
+		}
+		rec := make([]byte, recLen)
 		if copyErr = readFull(dat, rec, mv.ByteOffset()); copyErr != nil && !errors.Is(copyErr, ErrCorrupt) {
 			return false
 		}
@@ -325,7 +330,11 @@ func (v *Volume) replayEntry(c *compactState, e idx.Entry) error {
 		}
 	}
 	size := entryRecordSize(e)
-	rec := make([]byte, needle.RecordLen(size, ver))
+	recLen := needle.RecordLen(size, ver)
+	if e.ActualOffset()+recLen > v.datSize {
+		return fmt.Errorf("%w: entry of needle %x points past the data file", ErrCorrupt, e.Key)
+	}
+	rec := make([]byte, recLen)
 	if err := readFull(v.dat, rec, e.ActualOffset()); err != nil {
 		return err
 	}

@@ -67,18 +67,23 @@ func (v *Volume) read(key uint64, cookie uint32, opts ReadOptions) (*needle.Need
 // key's. The caller holds mu (read) or wmu.
 func (v *Volume) readRecord(key uint64, mv mapValue) (*needle.Needle, error) {
 	off := mv.ByteOffset()
-	buf := make([]byte, needle.RecordLen(mv.Size, v.sb.Version))
+	n := needle.RecordLen(mv.Size, v.sb.Version)
+	// Check before allocating: a corrupt entry must not cost gigabytes.
+	if off < int64(v.sb.Len()) || off+n > v.datSize {
+		return nil, fmt.Errorf("%w: index points at %d bytes at %d, data file has %d", ErrCorrupt, n, off, v.datSize)
+	}
+	buf := make([]byte, n)
 	if err := readFull(v.dat, buf, off); err != nil {
 		return nil, err
 	}
-	n, err := needle.Decode(buf, v.sb.Version)
+	rec, err := needle.Decode(buf, v.sb.Version)
 	if err != nil {
 		return nil, corrupt(fmt.Errorf("record at %d: %w", off, err))
 	}
-	if n.ID != key || n.Size != mv.Size {
-		return nil, fmt.Errorf("%w: record at %d is needle %x of size %d, index says %x of size %d", ErrCorrupt, off, n.ID, n.Size, key, mv.Size)
+	if rec.ID != key || rec.Size != mv.Size {
+		return nil, fmt.Errorf("%w: record at %d is needle %x of size %d, index says %x of size %d", ErrCorrupt, off, rec.ID, rec.Size, key, mv.Size)
 	}
-	return n, nil
+	return rec, nil
 }
 
 // ExpiresAt returns when a needle with a TTL stops being served: its

@@ -193,6 +193,9 @@ func (v *Volume) isTombstone(n *needle.Needle) bool {
 // readCookieChecksum reads the cookie and the checksum field of the record
 // at mv without reading its body.
 func (v *Volume) readCookieChecksum(mv mapValue) (cookie, checksum uint32, err error) {
+	if mv.ByteOffset() < int64(v.sb.Len()) {
+		return 0, 0, fmt.Errorf("%w: index points into the super block", ErrCorrupt)
+	}
 	var hdr [needle.HeaderSize]byte
 	if err := readFull(v.dat, hdr[:], mv.ByteOffset()); err != nil {
 		return 0, 0, err
