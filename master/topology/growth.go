@@ -111,6 +111,7 @@ func sortedValues[V any](m map[string]V) []V {
 // returns those that fit and an error wrapping ErrNoFreeSlots; an unknown
 // data center, rack or node in the option gives its own error.
 //
+// A count of 0 only checks the data center, rack and node constraints.
 // Planning reserves nothing: the caller serializes growth and registers
 // each allocated volume (AddVolume) before planning again.
 func (t *Topology) PlanGrowth(o WriteOption, count int) ([][]Location, error) {

@@ -171,6 +171,11 @@ func TestPlanGrowthConstraints(t *testing.T) {
 		if _, err := topo.PlanGrowth(e.o, 1); !errors.Is(err, e.want) {
 			t.Errorf("%s: got %v, want %v", e.o, err, e.want)
 		}
+		// Count 0 checks only the constraints.
+		_, err := topo.PlanGrowth(e.o, 0)
+		if wantErr := !errors.Is(e.want, ErrNoFreeSlots); (err != nil) != wantErr || (wantErr && !errors.Is(err, e.want)) {
+			t.Errorf("%s with count 0: got %v", e.o, err)
+		}
 	}
 }
 
