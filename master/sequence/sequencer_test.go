@@ -418,3 +418,38 @@ func BenchmarkNextParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestObserveConcurrentWithNext: floors raised while many goroutines take
+// keys never cause a duplicate, and keys after the last Observe are above it.
+func TestObserveConcurrentWithNext(t *testing.T) {
+	mem := &MemoryReserver{}
+	s := New(mem, 32)
+	defer s.Close()
+	keys := newKeySet()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				k, err := s.Next(context.Background(), 3)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				keys.add(t, k, 3)
+			}
+		}()
+	}
+	for i := uint64(1); i <= 50; i++ {
+		s.Observe(i * 200)
+	}
+	wg.Wait()
+	last := mem.Max() + 1000
+	s.Observe(last)
+	for i := 0; i < 100; i++ {
+		if k, _ := s.Next(context.Background(), 1); k <= last {
+			t.Fatalf("key %d at or below the observed %d", k, last)
+		}
+	}
+}
