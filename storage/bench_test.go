@@ -1,0 +1,94 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"weedfs.dev/weed/storage/needle"
+	"weedfs.dev/weed/storage/vfs"
+)
+
+func BenchmarkVolumeWrite(b *testing.B) {
+	for _, size := range []int{1 << 10, 64 << 10} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			v := mustCreate(b, vfs.Default(), b.TempDir(), VolumeOptions{})
+			defer v.Close()
+			data := testData(size, 1)
+			ctx := context.Background()
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n := &needle.Needle{ID: uint64(i + 1), Cookie: 1, Data: data}
+				if _, err := v.Write(ctx, n, WriteOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkVolumeRead(b *testing.B) {
+	const needles = 20000
+	v := mustCreate(b, vfs.Default(), b.TempDir(), VolumeOptions{})
+	defer v.Close()
+	data := testData(1<<10, 1)
+	ctx := context.Background()
+	for k := uint64(1); k <= needles; k++ {
+		if _, err := v.Write(ctx, &needle.Needle{ID: k, Cookie: 7, Data: data}, WriteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var seed atomic.Uint64
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(seed.Add(1), 3))
+		for pb.Next() {
+			n, err := v.Read(ctx, uint64(r.IntN(needles)+1), 7, ReadOptions{})
+			if err != nil || len(n.Data) != len(data) {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkVolumeWriteFsync measures durable 1 KiB writes from 1 and from
+// 16 concurrent writers; syncs/op shows how many writes share one sync.
+func BenchmarkVolumeWriteFsync(b *testing.B) {
+	for _, writers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			fs := &syncCountFS{FS: vfs.Default()}
+			v := mustCreate(b, fs, b.TempDir(), VolumeOptions{})
+			defer v.Close()
+			data := testData(1<<10, 1)
+			ctx := context.Background()
+			var key atomic.Uint64
+			fs.syncs.Store(0)
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			write := func() {
+				n := &needle.Needle{ID: key.Add(1), Cookie: 1, Data: data}
+				if _, err := v.Write(ctx, n, WriteOptions{Fsync: true}); err != nil {
+					b.Error(err)
+				}
+			}
+			if writers == 1 {
+				for i := 0; i < b.N; i++ {
+					write()
+				}
+			} else {
+				b.SetParallelism((writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						write()
+					}
+				})
+			}
+			b.ReportMetric(float64(fs.syncs.Load())/float64(b.N), "syncs/op")
+		})
+	}
+}
