@@ -1,0 +1,122 @@
+package master
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"weedfs.dev/weed/master/topology"
+	"weedfs.dev/weed/security"
+)
+
+// lookupLocation is one copy in /dir/lookup's reply.
+type lookupLocation struct {
+	URL        string `json:"url"`
+	PublicURL  string `json:"publicUrl"`
+	DataCenter string `json:"dataCenter"`
+}
+
+type lookupResult struct {
+	VolumeOrFileID string           `json:"volumeOrFileId"`
+	Locations      []lookupLocation `json:"locations,omitempty"`
+	Error          string           `json:"error,omitempty"`
+}
+
+// volumePart returns the volume id text of a volume id or file id.
+func volumePart(s string) string {
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request, v *view) {
+	fileID := r.FormValue("fileId")
+	vidText := r.FormValue("volumeId")
+	if fileID != "" {
+		vidText = fileID
+	}
+	vidText = volumePart(vidText)
+	res := lookupResult{VolumeOrFileID: vidText}
+	vid, err := strconv.ParseUint(vidText, 10, 32)
+	if err != nil {
+		res.Error = "unknown volume id " + vidText
+		writeJSON(w, r, http.StatusNotFound, res)
+		return
+	}
+	locs, err := v.topo.Lookup(uint32(vid), r.FormValue("collection"))
+	if err != nil || len(locs) == 0 {
+		res.Error = "volume id " + vidText + " not found"
+		writeJSON(w, r, http.StatusNotFound, res)
+		return
+	}
+	for _, l := range locs {
+		res.Locations = append(res.Locations, lookupLocation{URL: l.URL, PublicURL: l.PublicURL, DataCenter: l.DataCenter})
+	}
+	if fileID != "" {
+		key := s.cfg.Security.Write
+		if r.FormValue("read") == "yes" {
+			key = s.cfg.Security.Read
+		}
+		if key.Enabled() {
+			token, err := security.Sign(key, fileID, time.Now())
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			w.Header().Set("Authorization", "Bearer "+token)
+		}
+	}
+	writeJSON(w, r, http.StatusOK, res)
+}
+
+// handleRedirect sends GET /<fid> to a volume server holding it.
+func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request, v *view) {
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	vidText, rest, ok := strings.Cut(path, ",")
+	if !ok || rest == "" {
+		// "/3/01637037d6" is SeaweedFS's other fid form.
+		vidText, rest, ok = strings.Cut(path, "/")
+	}
+	vid, err := strconv.ParseUint(vidText, 10, 32)
+	if !ok || rest == "" || err != nil {
+		writeError(w, r, errorf(http.StatusNotFound, "%s is not a file id", r.URL.Path))
+		return
+	}
+	locs, err := v.topo.Lookup(uint32(vid), "")
+	if err != nil || len(locs) == 0 {
+		writeError(w, r, errorf(http.StatusNotFound, "volume id %d not found", vid))
+		return
+	}
+	loc := locs[rand.IntN(len(locs))]
+	target := "http://" + loc.PublicURL + "/" + path
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusPermanentRedirect)
+}
+
+// dirStatus is /dir/status's reply.
+type dirStatus struct {
+	Version    string        `json:"Version"`
+	TopologyID string        `json:"TopologyId"`
+	Topology   topology.Info `json:"Topology"`
+}
+
+func (s *Server) dirStatus(v *view) dirStatus {
+	return dirStatus{Version: s.cfg.Version, TopologyID: strconv.FormatUint(s.raftClusterID(), 16), Topology: v.topo.Info()}
+}
+
+func (s *Server) handleDirStatus(w http.ResponseWriter, r *http.Request, v *view) {
+	writeJSON(w, r, http.StatusOK, s.dirStatus(v))
+}
+
+func (s *Server) handleVolStatus(w http.ResponseWriter, r *http.Request, v *view) {
+	writeJSON(w, r, http.StatusOK, struct {
+		Version string             `json:"Version"`
+		Volumes topology.VolumeMap `json:"Volumes"`
+	}{s.cfg.Version, v.topo.VolumeMap()})
+}
