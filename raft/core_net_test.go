@@ -199,14 +199,19 @@ func (n *testNet) campaign(id uint64) {
 	n.stabilize()
 }
 
+// leader returns the leader of the highest term (a deposed leader that has
+// not heard of it may linger).
 func (n *testNet) leader() uint64 {
-	var lead uint64
+	var lead, term uint64
 	for _, id := range n.ids() {
-		if n.cores[id].Status().Role == RoleLeader {
-			if lead != 0 && n.cores[id].Status().Term == n.cores[lead].Status().Term {
-				n.t.Fatalf("two leaders in term %d", n.cores[id].Status().Term)
+		st := n.cores[id].Status()
+		if st.Role == RoleLeader {
+			if lead != 0 && st.Term == term {
+				n.t.Fatalf("two leaders in term %d", term)
 			}
-			lead = id
+			if st.Term > term {
+				lead, term = id, st.Term
+			}
 		}
 	}
 	return lead
