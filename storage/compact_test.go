@@ -158,12 +158,41 @@ func copyState(m map[uint64]keyState) map[uint64]keyState {
 	return out
 }
 
+// gatedFS holds the first write to a .cpd file until release is closed, so
+// a test can make other work happen while a compaction is copying.
+type gatedFS struct {
+	vfs.FS
+	release chan struct{}
+	once    *sync.Once
+}
+
+func (g gatedFS) OpenFile(name string, flag int, perm os.FileMode) (vfs.File, error) {
+	f, err := g.FS.OpenFile(name, flag, perm)
+	if err != nil || filepath.Ext(name) != extCompacted {
+		return f, err
+	}
+	return gatedFile{File: f, g: g}, nil
+}
+
+type gatedFile struct {
+	vfs.File
+	g gatedFS
+}
+
+func (f gatedFile) WriteAt(b []byte, off int64) (int, error) {
+	f.g.once.Do(func() { <-f.g.release })
+	return f.File.WriteAt(b, off)
+}
+
 // TestCompactWithConcurrentReadersAndWriter runs readers and a writer
-// through Compact and CommitCompact: readers never see an error or wrong
-// bytes, and every acknowledged write reads back after the commit.
+// (writes and deletes) through Compact and CommitCompact: the compaction is
+// held mid-copy until the writer has done 200 operations, readers never see
+// an error or wrong bytes, and after the commit every acknowledged write
+// reads back and every acknowledged delete stays deleted.
 func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
 	dir := t.TempDir()
-	v := mustCreate(t, vfs.Default(), dir, VolumeOptions{})
+	g := gatedFS{FS: vfs.Default(), release: make(chan struct{}), once: new(sync.Once)}
+	v := mustCreate(t, g, dir, VolumeOptions{})
 	defer v.Close()
 	const stable = 200
 	for k := uint64(1); k <= stable; k++ {
@@ -178,14 +207,14 @@ func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var readErr atomic.Value
+	var failure atomic.Value
 	var reads atomic.Int64
 	for r := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(r), 7))
-			for i := 0; i < 1_000_000; i++ {
+			for i := 0; i < 10_000_000; i++ {
 				select {
 				case <-stop:
 					return
@@ -197,30 +226,46 @@ func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
 					err = fmt.Errorf("key %d: wrong bytes", k)
 				}
 				if err != nil {
-					readErr.Store(err)
+					failure.Store(err)
 					return
 				}
 				reads.Add(1)
 			}
 		}()
 	}
-	var acked []uint64
-	var mu sync.Mutex
+	var (
+		mu      sync.Mutex
+		live    []uint64
+		deleted []uint64
+	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for k := uint64(1000); k < 100_000; k++ {
+		for k := uint64(1000); k < 1_000_000; k++ {
 			select {
 			case <-stop:
 				return
 			default:
 			}
 			if _, err := v.Write(context.Background(), newTestNeedle(k, 3, 64, k), WriteOptions{}); err != nil {
-				readErr.Store(fmt.Errorf("write %d: %w", k, err))
+				failure.Store(fmt.Errorf("write %d: %w", k, err))
 				return
 			}
+			if k%4 == 0 {
+				if _, err := v.Delete(context.Background(), k, 3, DeleteOptions{}); err != nil {
+					failure.Store(fmt.Errorf("delete %d: %w", k, err))
+					return
+				}
+			}
 			mu.Lock()
-			acked = append(acked, k)
+			if k%4 == 0 {
+				deleted = append(deleted, k)
+			} else {
+				live = append(live, k)
+			}
+			if len(live)+len(deleted) == 200 {
+				close(g.release) // let the compaction go on
+			}
 			mu.Unlock()
 		}
 	}()
@@ -232,18 +277,26 @@ func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	if err, _ := readErr.Load().(error); err != nil {
+	if err, _ := failure.Load().(error); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	for _, k := range acked {
+	if v.Info().CompactionRevision != 1 || len(live)+len(deleted) < 200 {
+		t.Fatalf("revision %d after %d writer operations", v.Info().CompactionRevision, len(live)+len(deleted))
+	}
+	for _, k := range live {
 		checkRead(t, v, k, 3, testData(64, k))
+	}
+	for _, k := range deleted {
+		if _, err := v.Read(context.Background(), k, 3, ReadOptions{}); !errors.Is(err, ErrDeleted) && !errors.Is(err, ErrNotFound) {
+			t.Fatalf("key %d deleted during compaction reads as %v", k, err)
+		}
 	}
 	for k := uint64(1); k <= stable; k++ {
 		checkRead(t, v, k, 9, testData(int(k*13%900), k))
 	}
-	t.Logf("%d reads and %d writes ran during compaction", reads.Load(), len(acked))
+	t.Logf("%d reads, %d writes and %d deletes ran during compaction", reads.Load(), len(live)+len(deleted), len(deleted))
 }
 
 // TestCompactCrash cuts the power before every file operation of a
