@@ -20,6 +20,7 @@ var (
 	ErrVolumeNotFound    = errors.New("topology: volume not found")          // 404
 	ErrUnknownCollection = errors.New("topology: collection does not exist") // 400
 	ErrDuplicateVolume   = errors.New("topology: volume id in use by another layout")
+	ErrNothingToFix      = errors.New("topology: volume has all its copies")
 )
 
 // Names SeaweedFS gives servers that report no data center or rack.
