@@ -15,7 +15,9 @@
 // placement string xyz: one main server, z more on other servers of its
 // rack, y on other racks of its data center (one per rack), x in other
 // data centers (one per data center), weighted by free slots, with the
-// random source injected so tests are exact.
+// random source injected so tests are exact. For a volume that lost a
+// copy, UnderReplicated and PlanReplica find where a new copy keeps the
+// placement valid (volume.fix.replication).
 //
 // Time is always passed in (ProcessHeartbeat, Expire): the package never
 // reads a clock, never does I/O, and never talks to volume servers or Raft.
