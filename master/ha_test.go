@@ -1,0 +1,230 @@
+package master
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/storage/needle"
+)
+
+// group is three masters on loopback ports with their Raft logs in dirs.
+type group struct {
+	t       *testing.T
+	ports   []int
+	dirs    []string
+	peers   []string
+	masters []*testMaster
+}
+
+func newGroup(t *testing.T) *group {
+	g := &group{t: t}
+	var lns []net.Listener
+	for range 3 {
+		ln, port := listener(t)
+		lns = append(lns, ln)
+		g.ports = append(g.ports, port)
+		g.dirs = append(g.dirs, t.TempDir())
+		g.peers = append(g.peers, "127.0.0.1:"+strconv.Itoa(port))
+	}
+	g.masters = make([]*testMaster, 3)
+	for i, ln := range lns {
+		g.masters[i] = g.start(i, ln)
+	}
+	return g
+}
+
+func (g *group) start(i int, ln net.Listener) *testMaster {
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", g.peers[i])
+		if err != nil {
+			g.t.Fatalf("relisten on %s: %v", g.peers[i], err)
+		}
+	}
+	return startMaster(g.t, ln, Config{MetaDir: g.dirs[i], Peers: g.peers})
+}
+
+// leader waits for exactly one running master to lead, and returns it.
+func (g *group) leader(d time.Duration) *testMaster {
+	g.t.Helper()
+	var lead *testMaster
+	waitFor(g.t, d, "one leader", func() bool {
+		lead = nil
+		n := 0
+		for _, m := range g.masters {
+			if !m.closed && m.IsLeader() {
+				lead = m
+				n++
+			}
+		}
+		return n == 1
+	})
+	return lead
+}
+
+// fidLog collects every key an assign handed out.
+type fidLog struct {
+	mu   sync.Mutex
+	keys map[uint64]string
+	dups []string
+	n    int
+}
+
+func (l *fidLog) add(fid string, count uint64) error {
+	id, err := needle.ParseFileID(fid)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	for k := id.Key; k < id.Key+count; k++ {
+		if prev, ok := l.keys[k]; ok {
+			l.dups = append(l.dups, prev+" and "+fid)
+		}
+		l.keys[k] = fid
+	}
+	return nil
+}
+
+func (l *fidLog) maxKey() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var m uint64
+	for k := range l.keys {
+		m = max(m, k)
+	}
+	return m
+}
+
+// assignLoop assigns through every master in turn (followers forward to
+// the leader) until ctx ends; failures during a failover are expected.
+func assignLoop(ctx context.Context, masters []string, log *fidLog) {
+	c := client.New(masters, client.Options{})
+	for i := 0; ctx.Err() == nil; i++ {
+		count := uint64(1 + i%3)
+		a, err := c.Assign(ctx, client.AssignOptions{Count: count})
+		if err != nil {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		log.add(a.Fid, a.Count)
+	}
+}
+
+func TestThreeMastersFailoverAndRestart(t *testing.T) {
+	g := newGroup(t)
+	lead := g.leader(10 * time.Second)
+	vs := startVolume(t, g.peers, t.TempDir(), 30, "", "")
+	waitNodes(t, lead, 1)
+	assignOK(t, lead.addr, nil) // grow the layout
+
+	// A follower forwards assigns and answers cluster status itself.
+	for _, m := range g.masters {
+		if m == lead {
+			continue
+		}
+		assignOK(t, m.addr, nil)
+		_, b := get(t, m.addr, "/cluster/status", nil)
+		cs := decode[clusterStatus](t, b)
+		if cs.IsLeader || cs.Leader != lead.addr || len(cs.Peers) != 2 {
+			t.Fatalf("follower /cluster/status = %s", b)
+		}
+	}
+
+	log := &fidLog{keys: map[uint64]string{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() { defer wg.Done(); assignLoop(ctx, g.peers, log) }()
+	}
+	stopLoops := func() { cancel(); wg.Wait() }
+	defer stopLoops()
+
+	// Two failovers under load: each time the leader stops, another takes
+	// over, the volume server follows it, and assigns flow again.
+	for range 2 {
+		waitFor(t, 5*time.Second, "assigns before the failover", func() bool { log.mu.Lock(); defer log.mu.Unlock(); return log.n > 50 })
+		old := lead
+		old.stop()
+		lead = g.leader(10 * time.Second)
+		if lead == old {
+			t.Fatal("the stopped master still leads")
+		}
+		waitFor(t, 10*time.Second, "volume server to follow the new leader", func() bool { return vs.Leader() == lead.addr })
+		log.mu.Lock()
+		n := log.n
+		log.mu.Unlock()
+		waitFor(t, 10*time.Second, "assigns on the new leader", func() bool { log.mu.Lock(); defer log.mu.Unlock(); return log.n > n+50 })
+		// Bring the old one back as a follower.
+		for i, m := range g.masters {
+			if m == old {
+				g.masters[i] = g.start(i, nil)
+			}
+		}
+	}
+	stopLoops()
+	if len(log.dups) > 0 {
+		t.Fatalf("%d keys issued twice, e.g. %s", len(log.dups), log.dups[0])
+	}
+	issuedMax := log.maxKey()
+	maxVID := lead.state.MaxVolumeID()
+	if maxVID == 0 || lead.state.MaxKey() < issuedMax {
+		t.Fatalf("leader state: max volume id %d, max key %d below issued %d", maxVID, lead.state.MaxKey(), issuedMax)
+	}
+
+	// Restart every master from its folder: the replicated state survives.
+	for _, m := range g.masters {
+		m.stop()
+	}
+	for i := range g.masters {
+		g.masters[i] = g.start(i, nil)
+	}
+	lead = g.leader(10 * time.Second)
+	waitFor(t, 10*time.Second, "state replayed", func() bool {
+		return lead.state.MaxVolumeID() == maxVID && lead.state.MaxKey() >= issuedMax
+	})
+	waitFor(t, 10*time.Second, "volume server to follow the restarted leader", func() bool { return vs.Leader() == lead.addr })
+	waitNodes(t, lead, 1)
+	a := assignOK(t, lead.addr, nil)
+	id, _ := needle.ParseFileID(a.Fid)
+	if id.Key <= issuedMax {
+		t.Fatalf("after restart key %d reissues a key at or below %d", id.Key, issuedMax)
+	}
+}
+
+func TestNoLeaderAnswers503(t *testing.T) {
+	// A master whose two peers never start cannot elect a leader.
+	ln, port := listener(t)
+	_, p2 := listener(t)
+	_, p3 := listener(t)
+	self := "127.0.0.1:" + strconv.Itoa(port)
+	peers := []string{self, "127.0.0.1:" + strconv.Itoa(p2), "127.0.0.1:" + strconv.Itoa(p3)}
+	m := startMaster(t, ln, Config{Peers: peers})
+	time.Sleep(300 * time.Millisecond) // a few election timeouts pass without a leader
+	for _, p := range []string{"/dir/assign", "/vol/grow?count=1", "/col/delete?collection=x", "/dir/status"} {
+		resp, b := call(t, http.MethodGet, "http://"+m.addr+p, nil, nil)
+		wantError(t, resp, b, http.StatusServiceUnavailable, "no leader")
+	}
+	resp, _ := get(t, m.addr, "/cluster/healthz", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/cluster/healthz without a leader: %d", resp.StatusCode)
+	}
+	// Lookups answer from the (empty) local view: 404, not a hang.
+	resp, _ = get(t, m.addr, "/dir/lookup", url.Values{"volumeId": {"1"}})
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("lookup without a leader: %d", resp.StatusCode)
+	}
+	if m.state.MaxVolumeID() != 0 || m.state.MaxKey() != 0 {
+		t.Fatal("requests without a leader changed the state")
+	}
+}
+
