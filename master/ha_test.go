@@ -227,4 +227,3 @@ func TestNoLeaderAnswers503(t *testing.T) {
 		t.Fatal("requests without a leader changed the state")
 	}
 }
-
