@@ -204,3 +204,63 @@ func TestCrashRecovery(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashDuringRecovery crashes a workload, then cuts the power again at
+// every file operation of the recovery that follows: the third boot must
+// still find a state after some prefix of the workload no shorter than
+// the last acknowledged fsync.
+func TestCrashDuringRecovery(t *testing.T) {
+	ops := crashWorkload(3, 30)
+	states := applyModel(ops)
+	keys := allKeys(11)
+	clean := vfs.NewCrashFS()
+	v := mustCreate(t, clean, "/", VolumeOptions{})
+	runCrashWorkload(v, ops)
+	total := clean.Ops()
+	tested := 0
+	for crashAt := 10; crashAt <= total; crashAt += 3 {
+		cfs := vfs.NewCrashFS()
+		cfs.SetCrashAt(crashAt)
+		v, err := CreateVolume(cfs, "/", "c", 1, VolumeOptions{})
+		if err != nil {
+			continue
+		}
+		attempted, durable, _ := runCrashWorkload(v, ops)
+		first := cfs.Crash(vfs.KeepPrefixOfLastWrite)
+		// How many operations does recovery take here?
+		probe := first.Crash(vfs.KeepPrefixOfLastWrite)
+		start := probe.Ops()
+		pv, err := OpenVolume(probe, "/", "c", 1, VolumeOptions{})
+		if err != nil {
+			t.Fatalf("crash at %d: first reopen: %v", crashAt, err)
+		}
+		pv.Close()
+		recoveryOps := probe.Ops() - start
+		for second := 1; second <= recoveryOps; second++ {
+			boot := first.Crash(vfs.KeepPrefixOfLastWrite)
+			boot.SetCrashAt(boot.Ops() + second)
+			if rv, err := OpenVolume(boot, "/", "c", 1, VolumeOptions{}); err == nil {
+				rv.Close()
+			}
+			for _, mode := range []vfs.CrashMode{vfs.DropUnsynced, vfs.KeepPrefixOfLastWrite} {
+				name := fmt.Sprintf("crash at %d, again at recovery op %d, mode %d", crashAt, second, mode)
+				third := boot.Crash(mode)
+				rv, err := OpenVolume(third, "/", "c", 1, VolumeOptions{})
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				matched := false
+				for k := attempted; k >= durable && !matched; k-- {
+					matched = volumeMatches(rv, states[k], keys) == nil
+				}
+				if !matched {
+					t.Fatalf("%s: state matches no prefix in [%d, %d]", name, durable, attempted)
+				}
+				mustWrite(t, rv, newTestNeedle(1000, 5, 10, 1000), WriteOptions{})
+				rv.Close()
+				tested++
+			}
+		}
+	}
+	t.Logf("%d double-crash cases", tested)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -205,11 +206,11 @@ func readFile(fs vfs.FS, name string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// checkCollection refuses collection names that would put the volume's
+// files outside its folder.
 func checkCollection(c string) error {
-	for _, r := range c {
-		if r == '/' || r == '\\' || r == 0 || r == '.' && c == ".." {
-			return fmt.Errorf("storage: bad collection name %q", c)
-		}
+	if c == "." || c == ".." || strings.ContainsAny(c, "/\\\x00") {
+		return fmt.Errorf("storage: bad collection name %q", c)
 	}
 	return nil
 }

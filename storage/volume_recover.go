@@ -143,9 +143,11 @@ func (v *Volume) recoverTail(start, datLen int64) (end int64, added int, err err
 	end = start
 	for sc.Next() {
 		n := sc.Needle()
-		if n.Cookie == 0 && n.ID == 0 && n.Size == 0 {
+		if n.Cookie == 0 && n.ID == 0 && n.Size == 0 && (v.sb.Version != needle.Version3 || n.AppendAtNs == 0) {
 			// A run of zeros: a file system that extended the file
-			// without writing it. No writer produces this record.
+			// without writing it. No version 3 writer produces this
+			// record (AppendAtNs is never 0); in older versions only
+			// an empty needle of key 0 and cookie 0 could.
 			v.logger.Warn("zero-filled data past the last record", "at", sc.Offset())
 			break
 		}
