@@ -2,8 +2,10 @@ package topology
 
 import (
 	"errors"
+	"math/bits"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 
 	"weedfs.dev/weed/storage/needle"
 	"weedfs.dev/weed/storage/superblock"
@@ -44,8 +46,8 @@ type Config struct {
 	// placement asks take writes (SeaweedFS -replication.asMin); by default
 	// it waits until the extra copy is removed.
 	ReplicationAsMin bool
-	// Rand chooses writable volumes and placements. Nil means a source
-	// seeded randomly; tests pass a seeded one.
+	// Rand seeds the random choices of writable volumes and placements.
+	// Nil means a random seed; tests pass a seeded one for exact runs.
 	Rand *rand.Rand
 }
 
@@ -107,8 +109,9 @@ type Topology struct {
 	maxVID   uint32          // highest volume id any server reported
 	maxKey   uint64          // highest needle key any server reported
 
-	randMu sync.Mutex
-	rand   *rand.Rand
+	// rnd is a SplitMix64 stream: each draw is one atomic add, so picks on
+	// the assign path share no lock. Seeded from Config.Rand.
+	rnd atomic.Uint64
 }
 
 // New returns an empty topology.
@@ -121,7 +124,7 @@ func New(cfg Config) *Topology {
 	if r == nil {
 		r = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
-	return &Topology{
+	t := &Topology{
 		sizeLimit:    cfg.VolumeSizeLimit,
 		crowdedLimit: uint64(float64(cfg.VolumeSizeLimit) * ratio),
 		asMin:        cfg.ReplicationAsMin,
@@ -130,19 +133,24 @@ func New(cfg Config) *Topology {
 		layouts:      map[LayoutKey]*layout{},
 		byVolume:     map[uint32]*layout{},
 		marks:        map[uint32]bool{},
-		rand:         r,
 	}
+	t.rnd.Store(r.Uint64())
+	return t
 }
 
 // VolumeSizeLimit returns the size in bytes at which a volume is full.
 func (t *Topology) VolumeSizeLimit() uint64 { return t.sizeLimit }
 
-// intN draws from the injected source; rand.Rand is not safe for
-// concurrent use, and picks run under the read lock.
+// intN returns a pseudo-random number in [0, n), n > 0.
 func (t *Topology) intN(n int) int {
-	t.randMu.Lock()
-	defer t.randMu.Unlock()
-	return t.rand.IntN(n)
+	z := t.rnd.Add(0x9e3779b97f4a7c15)
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	z ^= z >> 31
+	// Multiply-shift maps z to [0, n) without a division; the bias is
+	// at most n/2^64.
+	hi, _ := bits.Mul64(z, uint64(n))
+	return int(hi)
 }
 
 // NormalizeDiskType maps the names of the default hard disk type ("",
