@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,8 @@ type Store struct {
 	locs    []*location
 	volumes map[uint32]*Volume
 	where   map[uint32]*location
+	// pending holds ids being created; their slot is already counted.
+	pending map[uint32]bool
 	closed  bool
 }
 
@@ -74,7 +77,7 @@ func OpenStore(ctx context.Context, fsys vfs.FS, locations []DiskLocation, logge
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{fs: fsys, logger: logger, opts: opts, volumes: map[uint32]*Volume{}, where: map[uint32]*location{}}
+	s := &Store{fs: fsys, logger: logger, opts: opts, volumes: map[uint32]*Volume{}, where: map[uint32]*location{}, pending: map[uint32]bool{}}
 	for _, dl := range locations {
 		if dl.MaxVolumes <= 0 {
 			dl.MaxVolumes = DefaultMaxVolumes
@@ -102,6 +105,14 @@ func (s *Store) load(ctx context.Context, loc *location) error {
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if strings.HasSuffix(e.Name(), extReceiving) {
+			name := filepath.Join(loc.Dir, e.Name())
+			s.logger.Warn("removing the file of an interrupted volume transfer", "file", name)
+			if err := removeIfExists(s.fs, name); err != nil {
+				return err
+			}
+			continue
 		}
 		collection, id, ok := ParseVolumeFileName(e.Name())
 		if !ok || e.IsDir() {
@@ -149,14 +160,39 @@ func ParseVolumeFileName(name string) (collection string, id uint32, ok bool) {
 }
 
 // AllocateVolume creates volume id in the folder with the most free slots.
+// The store stays usable while the files are created and synced.
 func (s *Store) AllocateVolume(collection string, id uint32, placement superblock.ReplicaPlacement, ttl needle.TTL) (*Volume, error) {
+	loc, err := s.reserve(id)
+	if err != nil {
+		return nil, fmt.Errorf("allocate volume %d: %w", id, err)
+	}
+	opts := s.volumeOptions()
+	opts.Placement, opts.TTL = placement, ttl
+	v, err := CreateVolume(s.fs, loc.Dir, collection, id, opts)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, id)
+	if err != nil {
+		loc.count--
+		return nil, fmt.Errorf("allocate volume %d: %w", id, err)
+	}
+	if s.closed {
+		loc.count--
+		return nil, errors.Join(ErrClosed, v.destroy())
+	}
+	s.volumes[id], s.where[id] = v, loc
+	return v, nil
+}
+
+// reserve claims id and a slot in the folder with the most free slots.
+func (s *Store) reserve(id uint32) (*location, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if _, ok := s.volumes[id]; ok {
-		return nil, fmt.Errorf("allocate volume %d: %w", id, ErrVolumeExists)
+	if _, ok := s.volumes[id]; ok || s.pending[id] {
+		return nil, ErrVolumeExists
 	}
 	var best *location
 	for _, loc := range s.locs {
@@ -165,17 +201,11 @@ func (s *Store) AllocateVolume(collection string, id uint32, placement superbloc
 		}
 	}
 	if best == nil {
-		return nil, fmt.Errorf("allocate volume %d: %w", id, ErrNoFreeSlot)
+		return nil, ErrNoFreeSlot
 	}
-	opts := s.volumeOptions()
-	opts.Placement, opts.TTL = placement, ttl
-	v, err := CreateVolume(s.fs, best.Dir, collection, id, opts)
-	if err != nil {
-		return nil, fmt.Errorf("allocate volume %d: %w", id, err)
-	}
-	s.volumes[id], s.where[id] = v, best
 	best.count++
-	return v, nil
+	s.pending[id] = true
+	return best, nil
 }
 
 // DeleteVolume closes volume id and removes its files.
