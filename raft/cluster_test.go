@@ -1,0 +1,189 @@
+package raft_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"testing"
+	"time"
+
+	"weedfs.dev/weed/raft"
+)
+
+// checkComplete waits until every running node's FSM is identical and holds
+// every acknowledged key with its value.
+func checkComplete(t *testing.T, c *httpCluster, acked map[string]string, d time.Duration) {
+	t.Helper()
+	var detail string
+	waitUntil(t, d, "identical, complete FSMs", func() bool {
+		var ref map[string]string
+		for _, nd := range c.live() {
+			s, _, dupes := nd.fsm.state()
+			if dupes != 0 {
+				t.Fatalf("node %d applied entries twice", nd.id)
+			}
+			for k, v := range acked {
+				if s[k] != v {
+					detail = fmt.Sprintf("node %d lacks acknowledged %s=%s", nd.id, k, v)
+					return false
+				}
+			}
+			if ref == nil {
+				ref = s
+			} else if !maps.Equal(ref, s) {
+				detail = fmt.Sprintf("node %d differs (%d keys vs %d)", nd.id, len(s), len(ref))
+				return false
+			}
+		}
+		return true
+	})
+	_ = detail
+}
+
+// TestClusterHTTPThreeNodes is the life of a 3-node cluster over loopback
+// HTTP with fsynced WALs: election, load from several goroutines, the
+// leader killed abruptly, a node cut off and back, membership changes under
+// load (learner, promotion, removal), leadership transfer, and a restart of
+// every node from its directory.
+func TestClusterHTTPThreeNodes(t *testing.T) {
+	c := newHTTPCluster(t, 3)
+	lead := c.leader(10 * time.Second)
+	l := startLoad(c, 6, "a")
+	l.waitMore(t, 200, 15*time.Second)
+
+	// Kill the leader abruptly: a new leader within two election timeouts.
+	election := lead.cfg.ElectionTimeout()
+	killed := time.Now()
+	c.kill(lead)
+	newLead := c.leader(10 * time.Second)
+	took := time.Since(killed)
+	t.Logf("leader %d killed; %d leads after %v (election timeout %v)", lead.id, newLead.id, took, election)
+	// The randomized timeout is at most 2x minus one tick; allow one
+	// heartbeat of scheduling slack on a loaded machine.
+	if limit := 2*election + lead.cfg.TickInterval*time.Duration(lead.cfg.HeartbeatTicks); took > limit {
+		t.Errorf("new leader after %v, want within %v", took, limit)
+	}
+	l.waitMore(t, 100, 15*time.Second)
+	c.stop(lead)
+	c.start(lead) // back from its directory: catches up
+	l.waitMore(t, 100, 15*time.Second)
+
+	// Cut a follower off; the others go on; it catches up once back.
+	var cut *httpNode
+	for _, nd := range c.live() {
+		if nd.r.Status().Role != raft.RoleLeader {
+			cut = nd
+			break
+		}
+	}
+	cut.gate.block()
+	l.waitMore(t, 300, 15*time.Second) // past SnapshotEntries: it may need a snapshot
+	cut.gate.unblock()
+
+	// Membership under load: a new node joins as a learner, is promoted,
+	// and an original member is removed.
+	n4 := c.newNode(4)
+	c.start(n4)
+	lead = c.leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := lead.r.AddLearner(ctx, 4, n4.addr); err != nil {
+		t.Fatal(err)
+	}
+	l.waitMore(t, 50, 15*time.Second)
+	waitUntil(t, 15*time.Second, "the learner to catch up", func() bool {
+		return n4.r.Status().FSMApplied+50 >= lead.r.Status().Commit
+	})
+	lead = c.leader(10 * time.Second)
+	if err := lead.r.AddVoter(ctx, 4, n4.addr); err != nil {
+		t.Fatal(err)
+	}
+	var victim *httpNode
+	for _, nd := range c.live() {
+		if nd != lead && nd.id != 4 {
+			victim = nd
+			break
+		}
+	}
+	lead = c.leader(10 * time.Second)
+	if err := lead.r.RemoveServer(ctx, victim.id); err != nil {
+		t.Fatal(err)
+	}
+	c.stop(victim)
+	c.mu.Lock()
+	delete(c.nodes, victim.id)
+	c.mu.Unlock()
+	l.waitMore(t, 100, 15*time.Second)
+
+	// Leadership transfer to the newcomer.
+	lead = c.leader(10 * time.Second)
+	if lead.id != 4 {
+		if err := lead.r.TransferLeadership(ctx, 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.leader(10 * time.Second); got.id != 4 {
+		t.Fatalf("leader %d after transfer to 4", got.id)
+	}
+	l.waitMore(t, 100, 15*time.Second)
+	acked := l.finish()
+	checkComplete(t, c, acked, 15*time.Second)
+	t.Logf("%d proposals acknowledged", len(acked))
+
+	// Restart every node from its directory: the same complete state.
+	for _, nd := range c.all() {
+		if err := c.stop(nd); err != nil {
+			t.Fatalf("stop %d: %v", nd.id, err)
+		}
+	}
+	for _, nd := range c.all() {
+		c.start(nd)
+	}
+	c.leader(10 * time.Second)
+	if err := propose(ctx, c.rafts, "after=restart"); err != nil {
+		t.Fatal(err)
+	}
+	acked["after"] = "restart"
+	checkComplete(t, c, acked, 15*time.Second)
+}
+
+// TestClusterHTTPFiveNodes: a 5-node cluster keeps committing with two
+// nodes down (one of them the leader), and refuses to with three down.
+func TestClusterHTTPFiveNodes(t *testing.T) {
+	c := newHTTPCluster(t, 5)
+	lead := c.leader(10 * time.Second)
+	l := startLoad(c, 4, "b")
+	l.waitMore(t, 100, 15*time.Second)
+	c.kill(lead)
+	var other *httpNode
+	for _, nd := range c.live() {
+		if nd.r.Status().Role != raft.RoleLeader {
+			other = nd
+			break
+		}
+	}
+	other.gate.block()
+	c.leader(10 * time.Second)
+	l.waitMore(t, 100, 15*time.Second)
+	acked := l.finish()
+	checkComplete(t, c, acked, 15*time.Second)
+
+	// A third node down: no quorum, no commit.
+	third := c.live()[0]
+	third.gate.block()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*lead.cfg.ElectionTimeout())
+	defer cancel()
+	if err := propose(ctx, c.rafts, "minority=1"); err == nil {
+		t.Fatal("two nodes of five committed a proposal")
+	}
+	// Back to a majority: progress again, everything acknowledged is there.
+	third.gate.unblock()
+	other.gate.unblock()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel2()
+	if err := propose(ctx2, c.rafts, "majority=1"); err != nil {
+		t.Fatal(err)
+	}
+	acked["majority"] = "1"
+	checkComplete(t, c, acked, 15*time.Second)
+}
