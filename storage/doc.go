@@ -24,10 +24,18 @@
 // A write appends the record at the 8-aligned end of .dat, then its entry to
 // .idx, then updates the map; readers see it from that moment. Nothing is
 // synced unless the caller asks (WriteOptions.Fsync or VolumeOptions.Fsync);
-// then .dat and .idx are synced before Write returns, and concurrent writers
-// share one sync (group commit): a writer that arrives while a sync is in
-// flight waits for the next one, which covers every write appended before it
-// started.
+// then .dat and .idx are synced (both at once) before Write returns, and
+// concurrent writers share one sync (group commit): a writer that arrives
+// while a sync is in flight waits for the next one, which covers every write
+// appended before it started. Syncing .idx too is what keeps an empty needle
+// apart from a tombstone after a crash (both are Size 0 records in .dat).
+//
+// # Locks
+//
+// Volume.wmu serializes appends, mode changes, the compaction commit and
+// Close; Volume.mu (read-write) guards what readers use and is held by a
+// reader through its one disk read, so the commit can swap files under it.
+// Volume.compactMu keeps one compaction (or CopyFiles) at a time.
 //
 // # Recovery on open
 //
@@ -39,6 +47,12 @@
 // Every cut is logged. A scanned record with Size 0 is a tombstone unless its
 // checksum shows it is an empty needle written over a live one (see
 // recoverTail); SeaweedFS's own rebuild treats all of them as tombstones.
+//
+// # Copies
+//
+// CopyFiles streams a consistent prefix of .dat and .idx (both only grow)
+// while writes go on; Store.ReceiveVolume writes such a copy under temporary
+// ".recv" names, syncs, renames them into place and opens the volume.
 //
 // # Compaction
 //

@@ -65,6 +65,30 @@ func (v *Volume) GarbageRatio() float64 {
 	return v.nm.Stats().GarbageRatio()
 }
 
+// Expired reports whether a TTL volume has outlived its TTL: nothing was
+// written to it for that long, so every needle in it has expired too and
+// the master may delete it (SeaweedFS's rule). A volume without TTL never
+// expires.
+func (v *Volume) Expired(now time.Time) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.sb.TTL.IsEmpty() {
+		return false
+	}
+	return !now.Before(v.modTime.Add(v.sb.TTL.Duration()))
+}
+
+// Sync makes every write and delete acknowledged so far durable.
+func (v *Volume) Sync() error {
+	v.mu.RLock()
+	seq, closed := v.writeSeq, v.closed
+	v.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	return v.waitDurable(seq, true)
+}
+
 // ReadOnly reports whether writes are refused.
 func (v *Volume) ReadOnly() bool {
 	v.mu.RLock()

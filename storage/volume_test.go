@@ -323,3 +323,35 @@ func TestVolumeTTLExpiry(t *testing.T) {
 	wantErr(t, err, ErrExpired, "read after the TTL")
 	wantErr(t, err, ErrNotFound, "read after the TTL")
 }
+
+func TestVolumeExpired(t *testing.T) {
+	dir := t.TempDir()
+	clock := time.Unix(1_900_000_000, 0)
+	now := func() time.Time { return clock }
+	ttl, _ := needle.ParseTTL("2h")
+	v, err := CreateVolume(vfs.Default(), dir, "ttl", 9, VolumeOptions{TTL: ttl, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	mustWrite(t, v, newTestNeedle(1, 1, 10, 1), WriteOptions{})
+	if v.Expired(clock.Add(2*time.Hour - time.Second)) {
+		t.Fatal("expired before its TTL")
+	}
+	if !v.Expired(clock.Add(2 * time.Hour)) {
+		t.Fatal("not expired after its TTL")
+	}
+	clock = clock.Add(time.Hour)
+	mustWrite(t, v, newTestNeedle(2, 1, 10, 2), WriteOptions{})
+	if v.Expired(clock.Add(time.Hour)) {
+		t.Fatal("a write did not renew the volume")
+	}
+	plain := mustCreate(t, vfs.Default(), dir, VolumeOptions{})
+	defer plain.Close()
+	if plain.Expired(clock.Add(1000 * time.Hour)) {
+		t.Fatal("a volume without TTL expired")
+	}
+	if err := plain.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
