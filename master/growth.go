@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"weedfs.dev/weed/master/state"
 	"weedfs.dev/weed/master/topology"
@@ -136,7 +138,11 @@ func (s *Server) allocate(ctx context.Context, v *view, vid uint32, opt topology
 		// is missing, which heartbeats make up for.
 		s.log.Warn("recording a grown volume failed", "volume", vid, "err", err)
 	}
+	reported := s.awaitReports(ctx, v, vid, len(servers))
 	for _, sv := range servers {
+		if slices.ContainsFunc(reported, func(l topology.Location) bool { return l.URL == sv }) {
+			continue
+		}
 		info := topology.VolumeInfo{ID: vid, Collection: opt.Collection, Placement: opt.Placement,
 			TTL: opt.TTL, Version: 3, DiskType: diskType}
 		if err := v.topo.AddVolume(sv, info); err != nil {
@@ -145,6 +151,22 @@ func (s *Server) allocate(ctx context.Context, v *view, vid uint32, opt topology
 	}
 	s.log.Info("volume grown", "volume", vid, "collection", opt.Collection, "replication", opt.Placement.String(), "servers", servers)
 	return nil
+}
+
+// awaitReports waits (at most two pulses) for the servers' own heartbeats
+// to report a volume they just allocated; they beat at once after an
+// allocation. Registering it before then would let a heartbeat built
+// before the allocation, still in flight, remove it again for a moment.
+// It returns the copies reported by then.
+func (s *Server) awaitReports(ctx context.Context, v *view, vid uint32, copies int) []topology.Location {
+	deadline := time.Now().Add(2 * s.cfg.Pulse)
+	for {
+		locs, _ := v.topo.Lookup(vid, "")
+		if len(locs) >= copies || !time.Now().Before(deadline) || ctx.Err() != nil {
+			return locs
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // growthError maps a planning error to the status SeaweedFS answers.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,3 +266,5 @@ func assignOK(t testing.TB, addr string, q url.Values) client.Assignment {
 }
 
 var errStop = errors.New("stop")
+
+func testingProcs() int { return runtime.GOMAXPROCS(0) }
