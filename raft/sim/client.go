@@ -53,8 +53,11 @@ func (c *Cluster) clientsAct() {
 		}
 		if c.now >= cl.pending.deadline {
 			if cl.pending.timedOut {
-				// No answer: perhaps a removed or partitioned peer.
-				cl.target = c.nodes[c.rng.Intn(len(c.nodes))].id
+				// No answer: perhaps a removed or partitioned peer; try
+				// a member of the current configuration.
+				if ids := memberIDs(c.conf); len(ids) > 0 {
+					cl.target = ids[c.rng.Intn(len(ids))]
+				}
 			}
 			c.submit(cl)
 		}
@@ -99,6 +102,7 @@ func (c *Cluster) submit(cl *client) {
 	if err != nil {
 		// Try the leader this peer knows of, or anyone, next tick.
 		_, lead, _, _ := n.core.Basic()
+		c.tracef("client %d attempt %d of %d at %d: %v (leader %d)", cl.id, p.attempt, p.seq, n.id, err, lead)
 		if lead == 0 || lead == n.id {
 			lead = c.nodes[c.rng.Intn(len(c.nodes))].id
 		}

@@ -64,6 +64,9 @@ type Cluster struct {
 
 	nodes   []*node // sorted by id
 	boot    *raftpb.ConfState
+	// conf is the newest configuration any peer applied, at confIndex.
+	conf      *raftpb.ConfState
+	confIndex uint64
 	nextID  uint64
 	net     *network
 	reports []report
@@ -426,18 +429,10 @@ func (c *Cluster) heal() error {
 		healSteps, marker.id, marker.pending != nil, c.leaderNode() != nil)
 }
 
-// stopRemoved stops the peers outside the configuration of the peer that
-// applied the most.
+// stopRemoved stops the peers outside the newest applied configuration.
 func (c *Cluster) stopRemoved() {
-	var best *node
 	for _, n := range c.nodes {
-		if best == nil || n.applied > best.applied {
-			best = n
-		}
-	}
-	conf := best.core.Status().Conf
-	for _, n := range c.nodes {
-		if !slices.Contains(memberIDs(conf), n.id) && n.up() {
+		if !slices.Contains(memberIDs(c.conf), n.id) && n.up() {
 			c.tracef("stop removed %d", n.id)
 			c.crash(n)
 		}

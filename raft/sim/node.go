@@ -251,6 +251,9 @@ func (c *Cluster) apply(n *node, e *raftpb.Entry) error {
 			return fmt.Errorf("node %d: conf change %d: %w", n.id, e.Index, err)
 		}
 		cs := n.core.ApplyConfChange(cc)
+		if e.Index > c.confIndex {
+			c.conf, c.confIndex = cs, e.Index
+		}
 		c.tracef("%d applied conf %d: %v", n.id, e.Index, confString(cs))
 	case raftpb.EntryType_ENTRY_NORMAL:
 		cmd, err := decodeCommand(data)
