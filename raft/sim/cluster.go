@@ -62,15 +62,15 @@ type Cluster struct {
 	trace io.Writer
 	bug   Bug
 
-	nodes   []*node // sorted by id
-	boot    *raftpb.ConfState
+	nodes []*node // sorted by id
+	boot  *raftpb.ConfState
 	// conf is the newest configuration any peer applied, at confIndex.
 	conf      *raftpb.ConfState
 	confIndex uint64
-	nextID  uint64
-	net     *network
-	reports []report
-	chk     *checker
+	nextID    uint64
+	net       *network
+	reports   []report
+	chk       *checker
 
 	chaos                    bool
 	preVote, checkQuorum     bool
