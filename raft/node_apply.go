@@ -24,7 +24,6 @@ type applier struct {
 	applied, appliedTerm uint64
 	sinceSnap            uint64 // entries applied since the latest snapshot
 	bytesSinceSnap       uint64
-	conf                 *raftpb.ConfState
 	reads                []*pendingRead // waiting for applied to reach their index
 }
 
@@ -104,7 +103,6 @@ func (r *Raft) applyEntries(ents []*raftpb.Entry, confs []confAt) {
 				ci++
 			}
 			if ci < len(confs) && confs[ci].index == e.Index {
-				r.ap.conf = confs[ci].conf
 				val = confs[ci].conf
 				r.mu.Lock()
 				r.confHist = append(r.confHist, confs[ci])
@@ -144,7 +142,6 @@ func (r *Raft) restore(want *raftpb.SnapshotMeta) error {
 		return fmt.Errorf("raft: restore snapshot %d: %w", meta.Index, err)
 	}
 	r.ap.applied, r.ap.appliedTerm = meta.Index, meta.Term
-	r.ap.conf = meta.Conf
 	r.ap.sinceSnap, r.ap.bytesSinceSnap = 0, 0
 	r.mu.Lock()
 	r.fsmApplied = meta.Index

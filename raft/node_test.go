@@ -258,3 +258,56 @@ func TestCloseLeaksNoGoroutines(t *testing.T) {
 		return runtime.NumGoroutine() <= before
 	})
 }
+
+// A proposal whose context ends stops waiting with the context's error,
+// even though its entry stays in the log (it may commit later).
+func TestProposeContextEnds(t *testing.T) {
+	c := newMemCluster(t, 3, func(cfg *raft.Config) { cfg.CheckQuorum, cfg.PreVote = false, false })
+	lead := c.leader(10 * time.Second)
+	c.net.Isolate(lead.addr) // without CheckQuorum it stays leader, unable to commit
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := lead.r.Propose(ctx, []byte("stuck=1"))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Propose on a leader that cannot commit: %v, want context.DeadlineExceeded", err)
+	}
+	canceled, cancelNow := context.WithCancel(context.Background())
+	cancelNow()
+	if err := lead.r.LinearizableRead(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("LinearizableRead with a canceled context: %v", err)
+	}
+}
+
+func TestLeaseRead(t *testing.T) {
+	c := newMemCluster(t, 3, func(cfg *raft.Config) { cfg.LeaseRead = true })
+	lead := c.leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := 0; i < 5; i++ {
+		k := fmt.Sprintf("lease%d", i)
+		if _, err := lead.r.Propose(ctx, []byte(k+"=v")); err != nil {
+			t.Fatal(err)
+		}
+		if err := lead.r.LinearizableRead(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := lead.fsm.get(k); v != "v" {
+			t.Fatalf("lease read missed %s", k)
+		}
+	}
+}
+
+func TestLeaderChangesClosedOnClose(t *testing.T) {
+	c := newMemCluster(t, 1, nil)
+	ch := c.nodes[1].r.LeaderChanges()
+	lc := <-ch
+	if lc.LeaderID != 1 || !lc.IsSelf || lc.Addr != "n1" || lc.Term == 0 {
+		t.Fatalf("first leader change %+v, want node 1 at n1 leading", lc)
+	}
+	c.nodes[1].r.Close()
+	for range ch { // drains, then ends: the channel is closed
+	}
+	if st := c.nodes[1].r.Status(); !errors.Is(st.Err, raft.ErrClosed) {
+		t.Fatalf("Status after Close: Err = %v", st.Err)
+	}
+}
