@@ -232,6 +232,9 @@ func FuzzOpenVolume(f *testing.F) {
 			if err == nil && len(n.Data) > 0 && needle.CRC(n.Data) != n.Checksum {
 				t.Fatalf("needle %x served with a bad checksum", k)
 			}
+			if m, size, err := v.ReadMeta(context.Background(), k, 0, ReadOptions{ReadDeleted: true}); err == nil && n != nil && (size != uint32(len(n.Data)) || m.Checksum != n.Checksum) {
+				t.Fatalf("needle %x: meta disagrees with the record", k)
+			}
 		}
 		// Only data: version 1 volumes have no room for metadata.
 		if _, err := v.Write(context.Background(), &needle.Needle{ID: 1 << 30, Cookie: 9, Data: testData(33, 1)}, WriteOptions{}); err != nil {
