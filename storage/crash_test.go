@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"weedfs.dev/weed/storage/vfs"
 )
+
+// crashSeeds is how many workloads TestCrashRecovery runs; make test keeps
+// the default, a longer run passes e.g. -crash.seeds=200.
+var crashSeeds = flag.Int("crash.seeds", 2, "workloads TestCrashRecovery cuts the power in")
 
 // crashOp is one step of a crash-test workload.
 type crashOp struct {
@@ -135,7 +140,7 @@ func volumeMatches(v *Volume, want map[uint64]keyState, keys []uint64) error {
 // durable write reads back byte-exact, durable deletes stay deleted and no
 // needle ever reads back wrong), and that it takes new writes.
 func TestCrashRecovery(t *testing.T) {
-	for _, seed := range []uint64{1, 2} {
+	for seed := uint64(1); seed <= uint64(*crashSeeds); seed++ {
 		ops := crashWorkload(seed, 40)
 		states := applyModel(ops)
 		keys := make([]uint64, 0, 11)
