@@ -14,9 +14,9 @@ import (
 // CommitCompact makes the compacted files the volume. With writers stopped
 // it replays onto .cpd/.cpx the index entries appended since Compact began,
 // syncs them, writes the .cpc marker durably, renames .cpd over .dat and
-// .cpx over .idx, and reopens the volume. Readers wait only for the renames
-// and the reload. A crash at any point leaves the old or the new volume,
-// whole (OpenVolume finishes what the marker promises).
+// .cpx over .idx, and opens the result. Readers go on with the old files
+// until a final swap of handles. A crash at any point leaves the old or the
+// new volume, whole (OpenVolume finishes what the marker promises).
 func (v *Volume) CommitCompact(ctx context.Context) error {
 	v.compactMu.Lock()
 	defer v.compactMu.Unlock()
@@ -55,12 +55,17 @@ func (v *Volume) CommitCompact(ctx context.Context) error {
 	return v.reopenAfterCommit(nil)
 }
 
-// reopenAfterCommit swaps the files: it waits for a running group sync to
-// end (it holds the old handles), closes the old files, and runs the open
-// path, which renames .cpd/.cpx into place as the marker says and loads the
-// new index. If that fails the volume is closed: the files on disk are
-// whole, and opening it again finishes the job. wmu must be held.
+// reopenAfterCommit opens the compacted volume beside the old one (the
+// open path renames .cpd/.cpx into place as the marker says, and loads the
+// new index) while readers go on with the old files, which stay readable
+// through their open handles. Then it swaps, holding mu only for that and
+// waiting for a group sync in flight on the old handles to end first. If
+// the new volume does not open, the volume is closed: the files on disk
+// are whole, and opening it again finishes the job. wmu must be held.
 func (v *Volume) reopenAfterCommit(cause error) error {
+	nv := &Volume{fs: v.fs, dir: v.dir, collection: v.collection, id: v.id, logger: v.logger, now: v.now}
+	err := nv.open()
+
 	g := &v.sync
 	g.mu.Lock()
 	for g.inFlight {
@@ -77,21 +82,23 @@ func (v *Volume) reopenAfterCommit(cause error) error {
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	err := errors.Join(v.dat.Close(), v.idx.Close())
-	last := v.lastAppendAtNs
-	if err == nil {
-		err = v.open()
-	}
+	oldErr := errors.Join(v.dat.Close(), v.idx.Close())
 	if err != nil {
 		v.closed = true
 		close(v.done)
-		return fmt.Errorf("commit compaction of volume %d: reopen: %w", v.id, errors.Join(cause, err))
+		return fmt.Errorf("commit compaction of volume %d: reopen: %w", v.id, errors.Join(cause, err, oldErr))
 	}
-	v.lastAppendAtNs = max(v.lastAppendAtNs, last)
+	v.dat, v.idx, v.nm, v.sb = nv.dat, nv.idx, nv.nm, nv.sb
+	v.datSize, v.idxSize, v.vif, v.readOnly = nv.datSize, nv.idxSize, nv.vif, nv.readOnly
+	v.modTime = v.now()
+	v.lastAppendAtNs = max(v.lastAppendAtNs, nv.lastAppendAtNs)
 	// Everything appended so far is in the synced compacted files.
 	g.mu.Lock()
 	g.synced = v.writeSeq
 	g.mu.Unlock()
+	if oldErr != nil {
+		v.logger.Warn("closing the files compaction replaced", "err", oldErr)
+	}
 	return cause
 }
 
