@@ -5,10 +5,8 @@ import "encoding/binary"
 // Layout constants of a frozen block; doc.go draws the byte table.
 const (
 	// blockLen is the most entries one block holds. It bounds the linear
-	// scan of a lookup and must fit the one-byte count.
+	// scan of a lookup and must fit the 8-bit count of a block's loc.
 	blockLen = 128
-	// blockHeader is count u8 | deltaBytes u16.
-	blockHeader = 3
 	// slotBytes is offset u32 | size u32 of one entry.
 	slotBytes = 8
 	// chunkSize is the size of one arena allocation.
@@ -34,6 +32,7 @@ type blockRef struct {
 	first uint64 // key of the block's first entry
 	chunk uint32
 	off   uint32
+	n     int // entries in the block, 1..blockLen
 }
 
 // arena is append-only storage for frozen blocks, in chunks so that growing
@@ -79,32 +78,29 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// appendBlock encodes es (sorted, 1..blockLen entries) into a.
+// appendBlock encodes es (sorted, 1..blockLen entries) into a: the slots
+// first, at fixed places, then the key deltas.
 func appendBlock(a *arena, es []entry) blockRef {
 	deltaBytes := 0
 	for i := 1; i < len(es); i++ {
 		deltaBytes += uvarintLen(es[i].key - es[i-1].key)
 	}
-	chunk, off, b := a.alloc(blockHeader + deltaBytes + len(es)*slotBytes)
-	b[0] = byte(len(es))
-	binary.LittleEndian.PutUint16(b[1:], uint16(deltaBytes))
-	p := blockHeader
+	chunk, off, b := a.alloc(len(es)*slotBytes + deltaBytes)
+	p := 0
+	for _, e := range es {
+		writeSlot(b, p, e.offset, e.size)
+		p += slotBytes
+	}
 	for i := 1; i < len(es); i++ {
 		p += binary.PutUvarint(b[p:], es[i].key-es[i-1].key)
 	}
-	for _, e := range es {
-		binary.LittleEndian.PutUint32(b[p:], e.offset)
-		binary.LittleEndian.PutUint32(b[p+4:], e.size)
-		p += slotBytes
-	}
-	return blockRef{first: es[0].key, chunk: chunk, off: off}
+	return blockRef{first: es[0].key, chunk: chunk, off: off, n: len(es)}
 }
 
-// findSlot returns the position in b of key's offset|size slot.
-func findSlot(b []byte, first, key uint64) (int, bool) {
-	n := int(b[0])
-	deltaBytes := int(binary.LittleEndian.Uint16(b[1:]))
-	k, i, p := first, 0, blockHeader
+// findSlot returns the position in b, a block of n entries starting at
+// key first, of key's offset|size slot.
+func findSlot(b []byte, n int, first, key uint64) (int, bool) {
+	k, i, p := first, 0, n*slotBytes
 	for k < key {
 		i++
 		if i >= n {
@@ -123,7 +119,7 @@ func findSlot(b []byte, first, key uint64) (int, bool) {
 	if k != key {
 		return 0, false
 	}
-	return blockHeader + deltaBytes + i*slotBytes, true
+	return i * slotBytes, true
 }
 
 // readSlot decodes the entry slot at p of b.
@@ -139,35 +135,17 @@ func writeSlot(b []byte, p int, offset, size uint32) {
 
 // eachInBlock calls fn for each entry of a block in key order until fn
 // returns false, and reports whether it ran to the end.
-func eachInBlock(b []byte, first uint64, fn func(entry) bool) bool {
-	n := int(b[0])
-	deltaBytes := int(binary.LittleEndian.Uint16(b[1:]))
-	k, p, s := first, blockHeader, blockHeader+deltaBytes
+func eachInBlock(b []byte, n int, first uint64, fn func(entry) bool) bool {
+	k, p := first, n*slotBytes
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			d, w := binary.Uvarint(b[p:])
 			p += w
 			k += d
 		}
-		if !fn(readSlot(b, s, k)) {
+		if !fn(readSlot(b, i*slotBytes, k)) {
 			return false
 		}
-		s += slotBytes
 	}
 	return true
-}
-
-// searchBlocks returns the index of the last block whose first key is <= key,
-// or -1.
-func searchBlocks(index []blockRef, key uint64) int {
-	lo, hi := 0, len(index)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if index[mid].first <= key {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo - 1
 }

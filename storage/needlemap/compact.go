@@ -18,7 +18,7 @@ type Map struct {
 	// Invariant: every key in index/arena is < every key in tail.
 	// Invariant: frozenMax is the largest frozen key when len(index) > 0.
 	arena     arena
-	index     []blockRef
+	index     blockIndex
 	frozenN   int
 	frozenMax uint64
 
@@ -61,6 +61,9 @@ type loc struct {
 // find looks key up in every part of the map.
 func (m *Map) find(key uint64) (entry, loc) {
 	if n := len(m.tail); n > 0 && key >= m.tail[0].key {
+		if key > m.tail[n-1].key { // the common append
+			return entry{}, loc{i: n}
+		}
 		i, ok := slices.BinarySearchFunc(m.tail, key, func(e entry, k uint64) int {
 			switch {
 			case e.key < k:
@@ -75,10 +78,10 @@ func (m *Map) find(key uint64) (entry, loc) {
 		}
 		return entry{}, loc{i: i}
 	}
-	if bi := searchBlocks(m.index, key); bi >= 0 {
-		r := m.index[bi]
+	if bi := m.index.search(key); bi >= 0 {
+		r := m.index.ref(bi)
 		b := m.arena.block(r)
-		if slot, ok := findSlot(b, r.first, key); ok {
+		if slot, ok := findSlot(b, r.n, r.first, key); ok {
 			return readSlot(b, slot, key), loc{where: inBlock, i: bi, slot: slot}
 		}
 	}
@@ -106,7 +109,7 @@ func (m *Map) store(key uint64, l loc, offset, size uint32) {
 	case inTail:
 		m.tail[l.i].offset, m.tail[l.i].size = offset, size
 	case inBlock:
-		writeSlot(m.arena.block(m.index[l.i]), l.slot, offset, size)
+		writeSlot(m.arena.block(m.index.ref(l.i)), l.slot, offset, size)
 	case inOverflow:
 		m.overflow[key] = uint64(offset)<<32 | uint64(size)
 	}
@@ -142,7 +145,7 @@ func (m *Map) Set(key uint64, offset, size uint32) (old Value, existed bool) {
 // insert adds a key that is in no part of the map; tailPos is where find
 // would put it in the tail.
 func (m *Map) insert(e entry, tailPos int) {
-	if len(m.index) > 0 && e.key < m.frozenMax {
+	if m.index.len() > 0 && e.key < m.frozenMax {
 		if m.overflow == nil {
 			m.overflow = make(map[uint64]uint64)
 		}
@@ -165,7 +168,7 @@ func (m *Map) insert(e entry, tailPos int) {
 // seal freezes the first blockLen entries of the tail into a block.
 func (m *Map) seal() {
 	full := m.tail[:blockLen]
-	m.index = append(m.index, appendBlock(&m.arena, full))
+	m.index.add(appendBlock(&m.arena, full))
 	m.frozenN += blockLen
 	m.frozenMax = full[blockLen-1].key
 	rest := copy(m.tail, m.tail[blockLen:])

@@ -8,12 +8,12 @@ import "slices"
 func (m *Map) flush() {
 	keys := m.sortedOverflow()
 	var na arena
-	nindex := make([]blockRef, 0, (m.frozenN+len(keys))/blockLen+1)
+	nindex := newBlockIndex((m.frozenN+len(keys))/blockLen + 1)
 	buf := make([]entry, 0, blockLen)
 	emit := func(e entry) bool {
 		buf = append(buf, e)
 		if len(buf) == blockLen {
-			nindex = append(nindex, appendBlock(&na, buf))
+			nindex.add(appendBlock(&na, buf))
 			buf = buf[:0]
 		}
 		return true
@@ -29,7 +29,7 @@ func (m *Map) flush() {
 		emit(m.overflowEntry(keys[j]))
 	}
 	if len(buf) > 0 {
-		nindex = append(nindex, appendBlock(&na, buf))
+		nindex.add(appendBlock(&na, buf))
 	}
 	m.arena, m.index = na, nindex
 	m.frozenN += len(keys)
@@ -56,8 +56,9 @@ func (m *Map) overflowEntry(key uint64) entry {
 // eachFrozen calls fn for every frozen entry in key order until fn returns
 // false, and reports whether it ran to the end.
 func (m *Map) eachFrozen(fn func(entry) bool) bool {
-	for _, r := range m.index {
-		if !eachInBlock(m.arena.block(r), r.first, fn) {
+	for i := range m.index.len() {
+		r := m.index.ref(i)
+		if !eachInBlock(m.arena.block(r), r.n, r.first, fn) {
 			return false
 		}
 	}

@@ -1,0 +1,36 @@
+package needlemap
+
+import (
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+func TestBlockIndexSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{0, 1, 2, sparseFanout - 1, sparseFanout, sparseFanout + 1, 5*sparseFanout + 3, 1000} {
+		var x blockIndex
+		var firsts []uint64
+		k := uint64(r.IntN(10))
+		for i := range n {
+			k += 1 + uint64(r.IntN(100))
+			firsts = append(firsts, k)
+			x.add(blockRef{first: k, chunk: uint32(i), off: uint32(i * 3), n: 1 + i%blockLen})
+		}
+		for i := range n {
+			if got := x.ref(i); got != (blockRef{first: firsts[i], chunk: uint32(i), off: uint32(i * 3), n: 1 + i%blockLen}) {
+				t.Fatalf("n=%d ref(%d) = %+v", n, i, got)
+			}
+		}
+		probes := []uint64{0, ^uint64(0)}
+		for _, f := range firsts {
+			probes = append(probes, f-1, f, f+1)
+		}
+		for _, key := range probes {
+			want := sort.Search(n, func(i int) bool { return firsts[i] > key }) - 1
+			if got := x.search(key); got != want {
+				t.Fatalf("n=%d search(%d) = %d, want %d", n, key, got, want)
+			}
+		}
+	}
+}
