@@ -19,20 +19,14 @@
 // The memory of this map is what limits how many needles a volume server
 // holds (SeaweedFS spends 16+ bytes a needle, Haystack about 10). Keys of
 // one volume come from a global increasing sequencer, so they arrive mostly
-// increasing with small gaps. The map has three parts:
+// increasing with small gaps. The map has four parts:
 //
 //   - Frozen blocks of up to blockLen (128) entries, sorted and not
 //     overlapping, packed back to back in an arena of 256 KiB chunks. A
 //     block stores each needle's offset and size at a fixed place, so a
 //     put over an existing key or a delete rewrites 8 bytes in place, and
 //     the keys as varint deltas from the block's first key, which lives in
-//     the block index:
-//
-//     | bytes          | field                                               |
-//     |----------------|-----------------------------------------------------|
-//     | 0 .. 8n-1      | n slots: offset u32 LE, size u32 LE (bit 31 deleted)|
-//     | 8n ..          | n-1 uvarints: key[i] - key[i-1], i = 1..n-1         |
-//
+//     the block index (layout below).
 //   - The block index: per block its first key u64 and its place u64
 //     (chunk<<40 | offset<<8 | n), in one array, plus a sparse array of
 //     every 4th first key. A lookup binary-searches the sparse array (small
@@ -45,17 +39,24 @@
 //     it is merged into the blocks by rewriting them (O(n), so amortised
 //     at most 256 entry copies per late key).
 //
+// A block of n entries in the arena:
+//
+//	| bytes      | field                                                  |
+//	|------------|--------------------------------------------------------|
+//	| 0 .. 8n-1  | n slots: offset u32 LE, size u32 LE (bit 31: deleted)  |
+//	| 8n ..      | n-1 uvarints: key[i] - key[i-1] for i = 1..n-1         |
+//
 // Bytes per needle at 10 million needles (gaps 1..8, 1% late keys):
 //
-//     | what                      | bytes/needle | why                                      |
-//     |---------------------------|-------------:|------------------------------------------|
-//     | offset + size slot        |         8    | needed to find and size the needle       |
-//     | key delta                 |         1    | gaps < 128 fit one uvarint byte          |
-//     | block index               |       0.125  | 16 bytes per 128-entry block             |
-//     | sparse index              |       0.016  | 8 bytes per 4 blocks                     |
-//     | late keys not yet merged  |       ≤ 0.16 | ≤ n/256 keys × ~40 bytes of Go map       |
-//     | arena chunk ends, tail    |       < 0.05 | < one block per 256 KiB chunk            |
-//     | measured (bench)          |         9.3  | BenchmarkMapMemory10M                    |
+//	| what                      | bytes/needle | why                                      |
+//	|---------------------------|-------------:|------------------------------------------|
+//	| offset + size slot        |         8    | needed to find and size the needle       |
+//	| key delta                 |         1    | gaps < 128 fit one uvarint byte          |
+//	| block index               |       0.125  | 16 bytes per 128-entry block             |
+//	| sparse index              |       0.016  | 8 bytes per 4 blocks                     |
+//	| late keys not yet merged  |       ≤ 0.16 | ≤ n/256 keys × ~40 bytes of Go map       |
+//	| arena chunk ends, tail    |       < 0.05 | < one block per 256 KiB chunk            |
+//	| measured (bench)          |         9.3  | BenchmarkMapMemory10M                    |
 //
 // Gaps of 128 or more take 2..10 delta bytes, and a key pattern that is
 // mostly late keys costs merges; both keep working, only slower or larger.
