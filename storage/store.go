@@ -216,13 +216,20 @@ func (s *Store) DeleteVolume(id uint32) error {
 	if ok {
 		delete(s.volumes, id)
 		delete(s.where, id)
-		loc.count--
+		// Keep the id (and its slot) taken until the files are gone, so
+		// an allocation of the same id cannot meet them half removed.
+		s.pending[id] = true
 	}
 	s.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("delete volume %d: %w", id, ErrVolumeNotFound)
 	}
-	return v.destroy()
+	err := v.destroy()
+	s.mu.Lock()
+	delete(s.pending, id)
+	loc.count--
+	s.mu.Unlock()
+	return err
 }
 
 // destroy closes the volume and removes its files durably.
