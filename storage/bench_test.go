@@ -92,3 +92,59 @@ func BenchmarkVolumeWriteFsync(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCompact copies 20000 needles of 1 KiB, half of them deleted;
+// bytes are those of the volume before compaction.
+func BenchmarkCompact(b *testing.B) {
+	const needles = 20000
+	ctx := context.Background()
+	data := testData(1<<10, 1)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		v := mustCreate(b, vfs.Default(), b.TempDir(), VolumeOptions{})
+		for k := uint64(1); k <= needles; k++ {
+			if _, err := v.Write(ctx, &needle.Needle{ID: k, Cookie: 1, Data: data}, WriteOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			if k%2 == 0 {
+				if _, err := v.Delete(ctx, k, 1, DeleteOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.SetBytes(v.Info().Size)
+		b.StartTimer()
+		if err := v.Compact(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if err := v.CommitCompact(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		v.Close()
+	}
+}
+
+// BenchmarkVolumeOpen opens a volume of 100000 needles: load the .idx,
+// check its tail against .dat.
+func BenchmarkVolumeOpen(b *testing.B) {
+	const needles = 100000
+	dir := b.TempDir()
+	v := mustCreate(b, vfs.Default(), dir, VolumeOptions{})
+	ctx := context.Background()
+	data := testData(100, 1)
+	for k := uint64(1); k <= needles; k++ {
+		if _, err := v.Write(ctx, &needle.Needle{ID: k, Cookie: 1, Data: data}, WriteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	v.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v := mustOpen(b, vfs.Default(), dir, VolumeOptions{})
+		b.StopTimer()
+		v.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(needles)*float64(b.N)/b.Elapsed().Seconds(), "needles/s")
+}
