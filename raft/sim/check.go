@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 
+	"weedfs.dev/weed/raft"
 	"weedfs.dev/weed/raft/raftpb"
 )
 
@@ -132,5 +133,22 @@ func (c *Cluster) checkApply(n *node, index, term uint64, t raftpb.EntryType, da
 		return fmt.Errorf("state machine safety: node %d applies a different entry at %d (term %d)", n.id, index, term)
 	}
 	c.chk.applied[index] = sum
+	return nil
+}
+
+// checkLeaderCommit: a leader advances its commit index only to an entry of
+// its own term (earlier ones commit with it: Raft paper figure 8).
+func (c *Cluster) checkLeaderCommit(n *node, hs *raftpb.HardState) error {
+	term, _, role, _ := n.core.Basic()
+	if role != raft.RoleLeader || term != hs.Term || hs.Commit <= n.commit {
+		return nil
+	}
+	t, err := n.logs.Term(hs.Commit)
+	if err != nil {
+		return fmt.Errorf("leader %d commits %d past its log: %w", n.id, hs.Commit, err)
+	}
+	if t != term {
+		return fmt.Errorf("leader %d of term %d commits up to %d, an entry of term %d, by counting", n.id, term, hs.Commit, t)
+	}
 	return nil
 }

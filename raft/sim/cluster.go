@@ -77,6 +77,9 @@ type Cluster struct {
 	crashRate, crashMidReady float64
 	confRate, snapRate       float64
 	partitionRate            float64
+	maxMsgSize               uint64 // 1: one entry per MSG_APP
+	maxInflight              int
+	maxInflightBytes         uint64
 
 	clients []*client
 	clock   int64 // porcupine's timestamps: one tick per call or return
@@ -104,12 +107,15 @@ func Run(opts Options) (Result, error) {
 	c.confRate = []float64{0, 0.01, 0.03}[rng.Intn(3)]
 	c.snapRate = []float64{0, 0.004, 0.02}[rng.Intn(3)]
 	c.partitionRate = []float64{0, 0.005, 0.02}[rng.Intn(3)]
+	c.maxMsgSize = []uint64{1, 64, 4096}[rng.Intn(3)]
+	c.maxInflight = []int{1, 4, 64}[rng.Intn(3)]
+	c.maxInflightBytes = []uint64{0, 200}[rng.Intn(2)]
 	if opts.Bug == BugForgetVote || opts.Bug == BugSendBeforePersist {
 		c.crashRate, c.crashMidReady = 0.02, 0.01
 	}
-	c.tracef("seed %d: voters=%d prevote=%v checkquorum=%v loss=%.2f dup=%.2f delay<=%d crash=%.3f/%.3f conf=%.3f snap=%.3f part=%.3f",
+	c.tracef("seed %d: voters=%d prevote=%v checkquorum=%v loss=%.2f dup=%.2f delay<=%d crash=%.3f/%.3f conf=%.3f snap=%.3f part=%.3f msg=%d inflight=%d/%d",
 		opts.Seed, voters, c.preVote, c.checkQuorum, c.net.loss, c.net.dup, c.net.maxDelay,
-		c.crashRate, c.crashMidReady, c.confRate, c.snapRate, c.partitionRate)
+		c.crashRate, c.crashMidReady, c.confRate, c.snapRate, c.partitionRate, c.maxMsgSize, c.maxInflight, c.maxInflightBytes)
 
 	c.boot = &raftpb.ConfState{}
 	for id := uint64(1); id <= uint64(voters); id++ {

@@ -65,7 +65,7 @@ func (c *Cluster) start(n *node) error {
 	core, err := raft.NewCore(raft.CoreConfig{
 		ID: n.id, ClusterID: 1, ElectionTick: electionTick, HeartbeatTick: heartbeatTick,
 		PreVote: c.preVote, CheckQuorum: c.checkQuorum,
-		MaxSizePerMsg: 256, MaxInflightMsgs: 4, MaxInflightBytes: 2048,
+		MaxSizePerMsg: c.maxMsgSize, MaxInflightMsgs: c.maxInflight, MaxInflightBytes: c.maxInflightBytes,
 		Rand: rand.New(rand.NewSource(c.rng.Int63())), Log: n.logs,
 	}, hs, meta, boot)
 	if err != nil {
@@ -136,6 +136,9 @@ func (c *Cluster) handleReady(n *node) error {
 			hs = &raftpb.HardState{Term: hs.Term, Commit: hs.Commit}
 		}
 		if err := n.stable.SaveHardState(hs); err != nil {
+			return err
+		}
+		if err := c.checkLeaderCommit(n, rd.HardState); err != nil {
 			return err
 		}
 		if err := c.noteCommitted(n, rd.HardState.Commit); err != nil {
