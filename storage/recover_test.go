@@ -1,9 +1,12 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"weedfs.dev/weed/storage/idx"
@@ -106,8 +109,14 @@ func TestRecoverDropsIndexEntriesPastData(t *testing.T) {
 	if err := os.Truncate(datName, st.Size()-500); err != nil {
 		t.Fatal(err)
 	}
-	v = mustOpen(t, fs, dir, VolumeOptions{})
+	var log bytes.Buffer
+	v = mustOpen(t, fs, dir, VolumeOptions{Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	defer v.Close()
+	for _, want := range []string{"dropping index entries", "cutting a torn or corrupt data file tail"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("recovery log lacks %q:\n%s", want, log.String())
+		}
+	}
 	for k := uint64(1); k <= 4; k++ {
 		checkRead(t, v, k, 1, testData(1000, k))
 	}
