@@ -378,3 +378,25 @@ func checkManifest(t *testing.T, s *Store, lines []manifestLine) {
 		t.Fatalf("%d batch fids checked, want 199", batch)
 	}
 }
+
+// TestNewVolumeInfoMatchesSeaweedFS: the .vif of a new volume is byte for
+// byte the one SeaweedFS wrote for the fixture volume.
+func TestNewVolumeInfoMatchesSeaweedFS(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(copyFixture(t), "fx_1.vif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	v, err := CreateVolume(vfs.Default(), dir, "fx", 1, VolumeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	got, err := os.ReadFile(filepath.Join(dir, "fx_1.vif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf(".vif\n%s\nwant\n%s", got, want)
+	}
+}
