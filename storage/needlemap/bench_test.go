@@ -179,7 +179,19 @@ func BenchmarkSet(b *testing.B) {
 			m.Set(k, uint32(i), 100)
 		}
 	})
-	b.Run("random", func(b *testing.B) {
+	// Keys of a volume in random order (a worst case: volumes see keys
+	// mostly in order), and keys spread over all 64 bits (custom fids).
+	b.Run("shuffled", func(b *testing.B) {
+		keys := volumeKeys(max(b.N, 1), 9)
+		r := rand.New(rand.NewPCG(7, 7))
+		r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+		m := New()
+		b.ResetTimer()
+		for i, k := range keys {
+			m.Set(k, uint32(i), 100)
+		}
+	})
+	b.Run("random64", func(b *testing.B) {
 		r := rand.New(rand.NewPCG(7, 7))
 		keys := make([]uint64, b.N)
 		for i := range keys {

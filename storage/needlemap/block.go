@@ -139,8 +139,14 @@ func eachInBlock(b []byte, n int, first uint64, fn func(entry) bool) bool {
 	k, p := first, n*slotBytes
 	for i := 0; i < n; i++ {
 		if i > 0 {
-			d, w := binary.Uvarint(b[p:])
-			p += w
+			d := uint64(b[p])
+			if d < 0x80 {
+				p++
+			} else {
+				var w int
+				d, w = binary.Uvarint(b[p:])
+				p += w
+			}
 			k += d
 		}
 		if !fn(readSlot(b, i*slotBytes, k)) {

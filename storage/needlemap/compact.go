@@ -22,8 +22,11 @@ type Map struct {
 	frozenN   int
 	frozenMax uint64
 
-	// tail collects keys above frozenMax, sorted; it is sealed into a block
-	// when it holds blockLen entries.
+	// tail collects keys above frozenMax, sorted. When it holds
+	// 2*blockLen entries its lower half is sealed into a block: keeping the
+	// newest blockLen keys unsealed absorbs keys that arrive a little late
+	// (concurrent writers) and a stray key far above the sequence, which
+	// would otherwise send every later key to the overflow.
 	tail []entry
 
 	// overflow holds keys below frozenMax that are in no block, as
@@ -38,7 +41,7 @@ type Map struct {
 
 // New returns an empty map.
 func New() *Map {
-	return &Map{tail: make([]entry, 0, blockLen), flushMin: minFlush}
+	return &Map{tail: make([]entry, 0, 2*blockLen), flushMin: minFlush}
 }
 
 // where says in which part of the map a key was found.
@@ -160,7 +163,7 @@ func (m *Map) insert(e entry, tailPos int) {
 	} else {
 		m.tail = slices.Insert(m.tail, tailPos, e)
 	}
-	if len(m.tail) >= blockLen {
+	if len(m.tail) >= 2*blockLen {
 		m.seal()
 	}
 }

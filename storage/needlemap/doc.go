@@ -32,8 +32,10 @@
 //     every 4th first key. A lookup binary-searches the sparse array (small
 //     enough to stay in the CPU cache), reads one cache line of index, scans
 //     at most 127 one-byte deltas, then reads the slot.
-//   - The tail: the newest keys above every frozen key, up to blockLen
-//     entries in a sorted slice, sealed into a block when full.
+//   - The tail: the newest keys above every frozen key, up to 2*blockLen
+//     entries in a sorted slice; when full, its lower half is sealed into
+//     a block. The unsealed upper half absorbs keys that arrive a little
+//     late and a stray key far above the sequence.
 //   - The overflow: a Go map of keys that arrived late (below the largest
 //     frozen key, in no block). When it reaches max(4096, frozen/256) keys
 //     it is merged into the blocks by rewriting them (O(n), so amortised

@@ -46,6 +46,11 @@ func (v Value) String() string {
 //
 // So ContentSize counts every needle put since the .idx began, and
 // DeletedSize/ContentSize is the garbage ratio vacuum looks at.
+//
+// One deliberate difference: SeaweedFS's loader takes a .idx entry of size
+// 0 (an empty needle) for a delete, so an empty file it served disappears
+// after a restart. Here it is a live needle of size 0, counted as a put
+// (the fixture volume's empty.dat stays readable).
 type Stats struct {
 	FileCount    uint64
 	DeletedCount uint64

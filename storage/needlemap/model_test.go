@@ -252,3 +252,46 @@ func TestAscendStops(t *testing.T) {
 		}
 	}
 }
+
+// TestStrayHighKey: one key far above the sequence must not send every
+// later key to the overflow (which would cost a merge per flushDiv puts).
+func TestStrayHighKey(t *testing.T) {
+	m, md := New(), newModel()
+	var k uint64
+	for i := range 20 * blockLen {
+		if i == 5*blockLen+3 {
+			m.Set(1<<60, 9, 9)
+			md.set(1<<60, 9, 9)
+		}
+		k += 1 + uint64(i%5)
+		m.Set(k, uint32(i)+1, 1)
+		md.set(k, uint32(i)+1, 1)
+	}
+	if len(m.overflow) != 0 {
+		t.Fatalf("%d keys went to the overflow", len(m.overflow))
+	}
+	check(t, m, md)
+}
+
+// TestSlightlyLateKeys: keys a few places out of order, as concurrent
+// writers produce, stay out of the overflow.
+func TestSlightlyLateKeys(t *testing.T) {
+	m, md := New(), newModel()
+	r := rand.New(rand.NewPCG(5, 5))
+	keys := make([]uint64, 50*blockLen)
+	for i := range keys {
+		keys[i] = uint64(i) * 3
+	}
+	for i := range keys { // swap within a window of 16
+		j := min(len(keys)-1, i+r.IntN(16))
+		keys[i], keys[j] = keys[j], keys[i]
+	}
+	for i, k := range keys {
+		m.Set(k, uint32(i)+1, 2)
+		md.set(k, uint32(i)+1, 2)
+	}
+	if len(m.overflow) != 0 {
+		t.Fatalf("%d slightly late keys went to the overflow", len(m.overflow))
+	}
+	check(t, m, md)
+}
