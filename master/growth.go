@@ -68,8 +68,14 @@ func (s *Server) startGrowth(v *view, opt topology.WriteOption, count int, preal
 func (s *Server) grow(ctx context.Context, v *view, opt topology.WriteOption, count int, prealloc int64, onlyIfNeeded bool) (int, error) {
 	s.growth.run.Lock()
 	defer s.growth.run.Unlock()
-	if onlyIfNeeded && !v.topo.NeedsGrowth(opt.Key()) {
-		return 0, nil
+	if onlyIfNeeded {
+		// Another run may have grown the layout meanwhile. With placement
+		// constraints, the layout may have writable volumes elsewhere but
+		// none where asked.
+		_, _, pickErr := v.topo.PickForWrite(opt)
+		if pickErr == nil && !v.topo.NeedsGrowth(opt.Key()) {
+			return 0, nil
+		}
 	}
 	plans, planErr := v.topo.PlanGrowth(opt, count)
 	if len(plans) == 0 {

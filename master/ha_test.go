@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/security"
 	"weedfs.dev/weed/storage/needle"
 )
 
@@ -21,10 +23,11 @@ type group struct {
 	dirs    []string
 	peers   []string
 	masters []*testMaster
+	extra   Config // WhiteList and Security of every master
 }
 
-func newGroup(t *testing.T) *group {
-	g := &group{t: t}
+func newGroup(t *testing.T, extra Config) *group {
+	g := &group{t: t, extra: extra}
 	var lns []net.Listener
 	for range 3 {
 		ln, port := listener(t)
@@ -48,7 +51,9 @@ func (g *group) start(i int, ln net.Listener) *testMaster {
 			g.t.Fatalf("relisten on %s: %v", g.peers[i], err)
 		}
 	}
-	return startMaster(g.t, ln, Config{MetaDir: g.dirs[i], Peers: g.peers})
+	cfg := g.extra
+	cfg.MetaDir, cfg.Peers = g.dirs[i], g.peers
+	return startMaster(g.t, ln, cfg)
 }
 
 // leader waits for exactly one running master to lead, and returns it.
@@ -120,7 +125,7 @@ func assignLoop(ctx context.Context, masters []string, log *fidLog) {
 }
 
 func TestThreeMastersFailoverAndRestart(t *testing.T) {
-	g := newGroup(t)
+	g := newGroup(t, Config{})
 	lead := g.leader(10 * time.Second)
 	vs := startVolume(t, g.peers, t.TempDir(), 30, "", "")
 	waitNodes(t, lead, 1)
@@ -226,4 +231,47 @@ func TestNoLeaderAnswers503(t *testing.T) {
 	if m.state.MaxVolumeID() != 0 || m.state.MaxKey() != 0 {
 		t.Fatal("requests without a leader changed the state")
 	}
+}
+
+func TestFollowersForwardThroughTheWhiteList(t *testing.T) {
+	wl, err := security.ParseWhiteList("127.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGroup(t, Config{WhiteList: wl})
+	lead := g.leader(10 * time.Second)
+	startVolume(t, g.peers, t.TempDir(), 8, "", "")
+	waitNodes(t, lead, 1)
+	// A client at 127.0.0.2 is white-listed.
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	allowed := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	var follower *testMaster
+	for _, m := range g.masters {
+		if m != lead {
+			follower = m
+		}
+	}
+	resp, err := allowed.Get("http://" + follower.addr + "/dir/assign")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("white-listed assign through a follower: %d %s", resp.StatusCode, b)
+	}
+	a := decode[client.Assignment](t, b)
+	// Reads through the follower reach the leader's view.
+	resp2, b := get(t, follower.addr, "/dir/lookup", url.Values{"volumeId": {a.Fid}})
+	if resp2.StatusCode != http.StatusOK || len(decode[lookupResult](t, b).Locations) != 1 {
+		t.Fatalf("lookup through a follower: %d %s", resp2.StatusCode, b)
+	}
+	// 127.0.0.1 is not white-listed: refused by the follower and the leader.
+	for _, m := range []*testMaster{follower, lead} {
+		resp, b := get(t, m.addr, "/dir/assign", nil)
+		wantError(t, resp, b, http.StatusUnauthorized, "white list")
+	}
+	// A forged forwarding header naming a non-member is refused.
+	resp3, b := call(t, http.MethodGet, "http://"+lead.addr+"/dir/assign", nil, map[string]string{proxiedHeader: "127.0.0.1:1"})
+	wantError(t, resp3, b, http.StatusUnauthorized, "white list")
 }

@@ -105,3 +105,31 @@ func TestCrowdedLayoutGrowsAheadOfNeed(t *testing.T) {
 		}
 	}
 }
+
+func TestGrowthHonoursDataCenterConstraints(t *testing.T) {
+	m := oneMaster(t, Config{VacuumInterval: -1})
+	v1 := startVolume(t, []string{m.addr}, t.TempDir(), 8, "dc1", "r1")
+	v2 := startVolume(t, []string{m.addr}, t.TempDir(), 8, "dc2", "r1")
+	waitNodes(t, m, 2)
+	for _, tc := range []struct {
+		dc   string
+		want *testVolume
+	}{{"dc1", v1}, {"dc2", v2}, {"dc1", v1}} {
+		a := assignOK(t, m.addr, url.Values{"dataCenter": {tc.dc}})
+		if a.URL != tc.want.addr {
+			t.Fatalf("dataCenter=%s assigned on %s, want %s", tc.dc, a.URL, tc.want.addr)
+		}
+	}
+	// The second data center got volumes of its own although the layout
+	// already had writable ones in the first.
+	if len(v2.store.Volumes()) == 0 {
+		t.Fatal("no volume grown in dc2")
+	}
+	// 100 puts a copy in each data center.
+	a := assignOK(t, m.addr, url.Values{"replication": {"100"}})
+	fid, _ := needle.ParseFileID(a.Fid)
+	locs, _ := m.Topology().Lookup(fid.VolumeID, "")
+	if len(locs) != 2 || locs[0].DataCenter == locs[1].DataCenter {
+		t.Fatalf("replication 100 placed %v", locs)
+	}
+}

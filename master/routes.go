@@ -3,9 +3,11 @@ package master
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 
 	"github.com/gorilla/mux"
 
@@ -40,10 +42,11 @@ func (s *Server) routes() http.Handler {
 	return r
 }
 
-// guard refuses callers outside the white list.
+// guard refuses callers outside the white list. A request a peer master
+// forwarded was checked by that peer.
 func (s *Server) guard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.cfg.WhiteList.Allows(r.RemoteAddr) {
+		if !s.cfg.WhiteList.Allows(r.RemoteAddr) && !s.fromPeer(r) {
 			writeError(w, r, errorf(http.StatusUnauthorized, "%s is not in the white list", r.RemoteAddr))
 			return
 		}
@@ -122,4 +125,19 @@ func (s *Server) newProxy() *httputil.ReverseProxy {
 			writeError(w, r, unavailable("leader %s unreachable: %v", t.addr, err))
 		},
 	}
+}
+
+// fromPeer reports whether r was forwarded by another master of the group:
+// it names a member and comes from that member's host.
+func (s *Server) fromPeer(r *http.Request) bool {
+	by := r.Header.Get(proxiedHeader)
+	if by == "" || by == s.self || !slices.Contains(s.members, by) {
+		return false
+	}
+	peerHost, _, err := net.SplitHostPort(by)
+	if err != nil {
+		return false
+	}
+	remoteHost, _, err := net.SplitHostPort(r.RemoteAddr)
+	return err == nil && peerHost == remoteHost
 }
