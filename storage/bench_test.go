@@ -148,3 +148,28 @@ func BenchmarkVolumeOpen(b *testing.B) {
 	}
 	b.ReportMetric(float64(needles)*float64(b.N)/b.Elapsed().Seconds(), "needles/s")
 }
+
+// BenchmarkVolumeWriteParallel is BenchmarkVolumeWrite from 8 goroutines.
+func BenchmarkVolumeWriteParallel(b *testing.B) {
+	for _, size := range []int{1 << 10, 64 << 10} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			v := mustCreate(b, vfs.Default(), b.TempDir(), VolumeOptions{})
+			defer v.Close()
+			data := testData(size, 1)
+			ctx := context.Background()
+			var key atomic.Uint64
+			b.SetBytes(int64(size))
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := &needle.Needle{ID: key.Add(1), Cookie: 1, Data: data}
+					if _, err := v.Write(ctx, n, WriteOptions{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -150,8 +150,13 @@ func CreateVolume(fs vfs.FS, dir, collection string, id uint32, opts VolumeOptio
 }
 
 // createFiles writes the super block, an empty .idx and the .vif, and makes
-// them durable. On failure it removes what it created.
+// them durable. The .dat is created exclusively: it is what makes a volume
+// exist; an .idx or .vif without it is a leftover and is replaced. On
+// failure it removes what it created.
 func createFiles(fs vfs.FS, dir, base string, sb superblock.SuperBlock) (err error) {
+	if err := writeFileSync(fs, base+extDat, sb.Bytes(), os.O_EXCL); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			_ = fs.Remove(base + extDat)
@@ -159,10 +164,7 @@ func createFiles(fs vfs.FS, dir, base string, sb superblock.SuperBlock) (err err
 			_ = fs.Remove(base + extVif)
 		}
 	}()
-	if err := writeFileSync(fs, base+extDat, sb.Bytes(), os.O_EXCL); err != nil {
-		return err
-	}
-	if err := writeFileSync(fs, base+extIdx, nil, os.O_EXCL); err != nil {
+	if err := writeFileSync(fs, base+extIdx, nil, os.O_TRUNC); err != nil {
 		return err
 	}
 	info := newVolumeInfo(sb.Version)
