@@ -240,8 +240,9 @@ func (c *Cluster) apply(n *node, e *raftpb.Entry) error {
 		return fmt.Errorf("node %d applies index %d after %d", n.id, e.Index, n.applied)
 	}
 	data := e.Data
-	if c.bug == BugCorruptApply && n.id == 2 && e.Index%50 == 7 {
-		data = append([]byte("corrupt"), data...)
+	if c.bug == BugCorruptApply && n.id == 2 && e.Type == raftpb.EntryType_ENTRY_NORMAL && len(data) > 0 && e.Index%10 == 7 {
+		data = append([]byte(nil), data...)
+		data[len(data)-1] ^= 1 // still decodes: a wrong value
 	}
 	if err := c.checkApply(n, e.Index, e.Term, e.Type, data); err != nil {
 		return err
