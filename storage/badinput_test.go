@@ -77,6 +77,23 @@ func TestFlippedDataByteIsNeverServed(t *testing.T) {
 	for _, k := range []uint64{1, 2, 4, 5} {
 		checkRead(t, v, k, 1, testData(1000, k))
 	}
+	// Uploading the same content again heals it (the damaged copy is not
+	// taken for an identical one).
+	res := mustWrite(t, v, newTestNeedle(3, 1, 1000, 3), WriteOptions{})
+	if res.Unchanged {
+		t.Fatal("rewrite over a corrupt copy reported unchanged")
+	}
+	checkRead(t, v, 3, 1, testData(1000, 3))
+	// Break needle 4 the same way and compact.
+	v.Close()
+	b, _ = os.ReadFile(datName)
+	b[off+recLen] ^= 0x40
+	os.WriteFile(datName, b, 0o644)
+	v = mustOpen(t, vfs.Default(), dir, VolumeOptions{})
+	defer v.Close()
+	if _, err := v.Read(context.Background(), 4, 1, ReadOptions{}); !errors.Is(err, needle.ErrChecksum) {
+		t.Fatalf("needle 4 after flipping a byte: %v", err)
+	}
 	// Compaction drops the unreadable needle instead of copying it.
 	if err := v.Compact(context.Background()); err != nil {
 		t.Fatal(err)
@@ -84,8 +101,9 @@ func TestFlippedDataByteIsNeverServed(t *testing.T) {
 	if err := v.CommitCompact(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	_, err = v.Read(context.Background(), 3, 1, ReadOptions{})
+	_, err = v.Read(context.Background(), 4, 1, ReadOptions{})
 	wantErr(t, err, ErrNotFound, "unreadable needle after compaction")
+	checkRead(t, v, 3, 1, testData(1000, 3))
 	checkRead(t, v, 5, 1, testData(1000, 5))
 }
 

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"weedfs.dev/weed/storage/idx"
@@ -127,6 +128,11 @@ func (v *Volume) sameAsStored(n *needle.Needle, old mapValue, checkSame bool) (b
 		return false, nil
 	}
 	stored, err := v.readRecord(n.ID, old)
+	if errors.Is(err, ErrCorrupt) {
+		// The stored copy is damaged: the new one replaces it.
+		v.logger.Warn("overwriting a needle whose stored copy is corrupt", "key", n.ID, "err", err)
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("read existing needle: %w", err)
 	}
