@@ -88,6 +88,27 @@ func BenchmarkMapMemory10M(b *testing.B) {
 	b.ReportMetric(perNeedle, "bytes/needle")
 }
 
+// BenchmarkMapLayout10M reports where the bytes of a 10-million-needle map
+// go, to check the table in doc.go: arena (slots and key deltas), block
+// index, and keys waiting in the overflow.
+func BenchmarkMapLayout10M(b *testing.B) {
+	const n = 10_000_000
+	keys := volumeKeys(n, 1)
+	b.ResetTimer()
+	for range b.N {
+		m := build(keys)
+		used := 0
+		for _, c := range m.arena.chunks {
+			used += len(c)
+		}
+		b.ReportMetric(float64(used)/n, "arena-used-B/needle")
+		b.ReportMetric(float64(m.arena.bytes())/n, "arena-held-B/needle")
+		b.ReportMetric(float64(16*cap(m.index.refs)+8*cap(m.index.sparse))/n, "index-B/needle")
+		b.ReportMetric(float64(len(m.overflow)), "overflow-keys")
+		b.ReportMetric(float64(len(m.tail)), "tail-keys")
+	}
+}
+
 // BenchmarkGet reports random lookups of existing keys a second, one
 // goroutine.
 func BenchmarkGet(b *testing.B) {
