@@ -45,7 +45,15 @@ func (v *Volume) CommitCompact(ctx context.Context) error {
 	base := v.base()
 	marker := []byte("compaction revision " + strconv.Itoa(int(c.sb.CompactionRevision)) + "\n")
 	if err := writeFileSync(v.fs, base+extCommit, marker, os.O_TRUNC); err != nil {
-		return fmt.Errorf("commit compaction of volume %d: %w", v.id, errors.Join(err, c.abandon(v.fs), removeIfExists(v.fs, base+extCommit)))
+		// The marker must be gone, durably, before .cpd/.cpx are: a
+		// marker with only one of them would roll a mismatched pair
+		// forward on the next open.
+		// If that fails too, only the disk knows which volume it holds:
+		// reopen from it, and appends go on from there.
+		if rmErr := errors.Join(removeIfExists(v.fs, base+extCommit), v.fs.SyncDir(v.dir)); rmErr != nil {
+			return v.reopenAfterCommit(errors.Join(err, rmErr))
+		}
+		return fmt.Errorf("commit compaction of volume %d: %w", v.id, errors.Join(err, c.abandon(v.fs)))
 	}
 	if err := v.fs.SyncDir(v.dir); err != nil {
 		// The marker may or may not be durable: only reopening knows.
@@ -55,16 +63,25 @@ func (v *Volume) CommitCompact(ctx context.Context) error {
 	return v.reopenAfterCommit(nil)
 }
 
-// reopenAfterCommit opens the compacted volume beside the old one (the
-// open path renames .cpd/.cpx into place as the marker says, and loads the
-// new index) while readers go on with the old files, which stay readable
-// through their open handles. Then it swaps, holding mu only for that and
-// waiting for a group sync in flight on the old handles to end first. If
-// the new volume does not open, the volume is closed: the files on disk
-// are whole, and opening it again finishes the job. wmu must be held.
+// reopenAfterCommit opens the volume the disk now holds beside the open
+// one (the open path renames .cpd/.cpx into place if the marker says so,
+// and loads the new index) while readers go on with the old files, which
+// stay readable through their open handles. Then it swaps, holding mu only
+// for that and waiting for a group sync in flight on the old handles to end
+// first. If the new volume does not open, the volume is closed: the files
+// on disk are whole, and opening it again finishes the job. wmu must be
+// held.
 func (v *Volume) reopenAfterCommit(cause error) error {
 	nv := &Volume{fs: v.fs, dir: v.dir, collection: v.collection, id: v.id, logger: v.logger, now: v.now}
 	err := nv.open()
+	if err == nil {
+		// Usually these are the synced compacted files; after a failed
+		// commit they may be the old ones. Either way every append so far
+		// is in them, and this sync makes it durable.
+		if err = errors.Join(nv.dat.Sync(), nv.idx.Sync()); err != nil {
+			err = errors.Join(err, nv.dat.Close(), nv.idx.Close())
+		}
+	}
 
 	g := &v.sync
 	g.mu.Lock()
