@@ -123,8 +123,19 @@ func (c *Cluster) handleReady(n *node) error {
 		if err := c.checkAppend(n, rd.Entries); err != nil {
 			return err
 		}
-		if err := n.logs.Append(rd.Entries); err != nil {
+		ents := rd.Entries
+		torn := c.crashMidReady > 0 && c.chaos && len(ents) > 1 && c.rng.Float64() < c.crashMidReady
+		if torn {
+			// Power cut in the middle of the write: a prefix survives.
+			ents = ents[:1+c.rng.Intn(len(ents)-1)]
+		}
+		if err := n.logs.Append(ents); err != nil {
 			return err
+		}
+		if torn {
+			c.tracef("%d torn append: %d of %d entries", n.id, len(ents), len(rd.Entries))
+			c.crash(n)
+			return nil
 		}
 	}
 	if c.crashAt(n) {
