@@ -376,3 +376,32 @@ func TestCompactCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactionLeftovers: on open, .cpd/.cpx without a marker are
+// dropped, and a marker beside a .cpd without its .cpx is not followed.
+func TestCompactionLeftovers(t *testing.T) {
+	for _, files := range [][]string{
+		{extCompacted},
+		{extCompactIx},
+		{extCompacted, extCompactIx},
+		{extCommit, extCompacted},
+	} {
+		dir := t.TempDir()
+		smallVolume(t, dir)
+		for _, ext := range files {
+			if err := os.WriteFile(filepath.Join(dir, "c_1"+ext), []byte("leftover"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v := mustOpen(t, vfs.Default(), dir, VolumeOptions{})
+		for k := uint64(1); k <= 5; k++ {
+			checkRead(t, v, k, 1, testData(1000, k))
+		}
+		v.Close()
+		for _, ext := range []string{extCompacted, extCompactIx, extCommit} {
+			if _, err := os.Stat(filepath.Join(dir, "c_1"+ext)); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("leftovers %v: %s still there (%v)", files, ext, err)
+			}
+		}
+	}
+}

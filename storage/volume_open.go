@@ -141,6 +141,17 @@ func finishCompaction(fsys vfs.FS, dir, base string, logger *slog.Logger) error 
 		_, err := fsys.Stat(name)
 		return err == nil
 	}
+	// The commit renames .cpd before .cpx, so a marker beside a .cpd
+	// without its .cpx is not one of ours to follow: keep the old volume.
+	if exists(base+extCommit) && exists(base+extCompacted) && !exists(base+extCompactIx) {
+		logger.Error("compaction marker with a data file but no index: keeping the old volume", "file", base+extCommit)
+		if err := fsys.Remove(base + extCommit); err != nil {
+			return err
+		}
+		if err := fsys.SyncDir(dir); err != nil {
+			return err
+		}
+	}
 	if exists(base + extCommit) {
 		logger.Warn("finishing an interrupted compaction commit", "file", base+extCommit)
 		if exists(base + extCompacted) {
