@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"runtime"
 	"testing"
 	"time"
 
@@ -131,5 +132,30 @@ func TestGrowthHonoursDataCenterConstraints(t *testing.T) {
 	locs, _ := m.Topology().Lookup(fid.VolumeID, "")
 	if len(locs) != 2 || locs[0].DataCenter == locs[1].DataCenter {
 		t.Fatalf("replication 100 placed %v", locs)
+	}
+}
+
+func TestCloseStopsEveryGoroutine(t *testing.T) {
+	httpClient.CloseIdleConnections()
+	before := runtime.NumGoroutine()
+	func() {
+		m := oneMaster(t, Config{VacuumInterval: -1})
+		v := startVolume(t, []string{m.addr}, t.TempDir(), 8, "", "")
+		waitNodes(t, m, 1)
+		assignOK(t, m.addr, nil)
+		get(t, m.addr, "/vol/vacuum", nil)
+		v.stop()
+		m.stop()
+		m.Server.http.CloseIdleConnections()
+		v.Server.Stop()
+	}()
+	httpClient.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines after Close, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }

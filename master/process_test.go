@@ -3,8 +3,11 @@ package master_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,5 +214,49 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestProcessMasterErrors: bad flags, a busy port and an unusable -mdir end
+// `weed master` with status 1 and one line on stderr.
+func TestProcessMasterErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs weed processes")
+	}
+	busy := testcluster.FreePort(t)
+	first := testcluster.Start(t, "master", "-port", strconv.Itoa(busy), "-mdir", t.TempDir())
+	testcluster.WaitHTTP(t, "http://127.0.0.1:"+strconv.Itoa(busy)+"/healthz", 200, 20*time.Second)
+	notDir := t.TempDir() + "/file"
+	if err := os.WriteFile(notDir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-port", strconv.Itoa(busy), "-mdir", t.TempDir()}, "address already in use"},
+		{[]string{"-mdir", notDir + "/sub"}, "-mdir"},
+		{[]string{"-defaultReplication", "abc", "-mdir", t.TempDir(), "-port", strconv.Itoa(testcluster.FreePort(t))}, "unexpected replication type: abc"},
+		{[]string{"-peers", "nohostport", "-mdir", t.TempDir(), "-port", strconv.Itoa(testcluster.FreePort(t))}, "nohostport"},
+		{[]string{"-garbageThreshold", "2"}, "-garbageThreshold"},
+		{[]string{"-nosuchflag"}, "nosuchflag"},
+	} {
+		p := testcluster.Start(t, append([]string{"master"}, tc.args...)...)
+		err := p.Wait(20 * time.Second)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+			t.Fatalf("weed master %v: exit %v, want a failure", tc.args, err)
+		}
+		out := strings.TrimSpace(p.Output())
+		last := out[strings.LastIndexByte(out, '\n')+1:]
+		if !strings.Contains(last, tc.want) {
+			t.Fatalf("weed master %v printed %q, want a line with %q", tc.args, out, tc.want)
+		}
+		if tc.args[0] != "-nosuchflag" && strings.Count(out, "\n") != 0 {
+			t.Fatalf("weed master %v printed more than one line: %q", tc.args, out)
+		}
+	}
+	if err := first.Stop(10 * time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, first.Output())
 	}
 }
