@@ -37,6 +37,7 @@ func all() []*Command {
 		uploadCommand(),
 		downloadCommand(),
 		volumeCommand(),
+		serverCommand(),
 		masterCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })

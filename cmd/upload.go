@@ -171,10 +171,10 @@ func fileURL(ctx context.Context, cl *client.Client, fid string) string {
 
 // progress draws a one-line counter on a terminal, nothing elsewhere.
 type progress struct {
-	w           io.Writer
-	on          bool
+	w            io.Writer
+	on           bool
 	total, count int
-	bytes       int64
+	bytes        int64
 }
 
 func newProgress(w io.Writer, total int) *progress {

@@ -59,9 +59,12 @@ func (s *Server) RunHeartbeats(ctx context.Context) error {
 	}
 	next, hops := 0, 0
 	target := s.cfg.Masters[0]
-	t := time.NewTicker(s.cfg.HeartbeatInterval)
-	defer t.Stop()
+	// After a failure the next try comes sooner than a whole interval, so a
+	// server started together with its master (or during a failover) is
+	// registered as soon as a leader exists.
+	retry := 200 * time.Millisecond
 	for {
+		wait := s.cfg.HeartbeatInterval
 		leader, err := s.beat(ctx, target)
 		switch {
 		case err == nil && leader != "" && leader != target:
@@ -77,13 +80,19 @@ func (s *Server) RunHeartbeats(ctx context.Context) error {
 			s.log.Warn("heartbeat failed", "master", target, "err", err)
 			next = (next + 1) % len(s.cfg.Masters)
 			target = s.cfg.Masters[next]
+			wait, retry = min(retry, wait), min(2*retry, wait)
+		default:
+			retry = 200 * time.Millisecond
 		}
 		hops = 0
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil
 		case <-t.C:
 		case <-s.hb.wake:
+			t.Stop()
 		}
 	}
 }

@@ -1,0 +1,166 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"weedfs.dev/weed/master"
+	"weedfs.dev/weed/security"
+	"weedfs.dev/weed/storage"
+	"weedfs.dev/weed/storage/vfs"
+	"weedfs.dev/weed/volume"
+)
+
+// serverFlags are `weed server`'s own flags; the volume server's come with
+// a "volume." prefix, as in SeaweedFS.
+type serverFlags struct {
+	ip, bind, dir, log, whiteList string
+	masterPort                    int
+	masterPeers, replication      string
+	volumeSizeLimitMB             uint64
+	garbageThreshold              float64
+	pulseSeconds                  int
+	volume                        volumeFlags
+}
+
+func serverCommand() *Command {
+	c := &Command{Name: "server", Short: "start a master and a volume server in one process (the embedded default)", Usage: "[flags]"}
+	c.Run = func(ctx context.Context, env *Env, args []string) error {
+		var f serverFlags
+		fs := newFlagSet(env, c)
+		fs.StringVar(&f.ip, "ip", "127.0.0.1", "address the servers advertise")
+		fs.StringVar(&f.bind, "ip.bind", "", "address to bind (default: -ip)")
+		fs.StringVar(&f.dir, "dir", "./data", "data folder: volumes, and the master's metadata under master/")
+		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
+		fs.StringVar(&f.whiteList, "whiteList", "", "comma-separated IPs/CIDRs allowed to write and administer (empty: all)")
+		fs.IntVar(&f.masterPort, "master.port", master.DefaultPort, "master HTTP port")
+		fs.StringVar(&f.masterPeers, "master.peers", "", "other masters of the group (host:port, comma-separated)")
+		fs.StringVar(&f.replication, "master.defaultReplication", "000", "replica placement when an assign names none")
+		fs.Uint64Var(&f.volumeSizeLimitMB, "master.volumeSizeLimitMB", master.DefaultVolumeSizeLimitMB, "a volume this large is full")
+		fs.Float64Var(&f.garbageThreshold, "master.garbageThreshold", master.DefaultGarbageThreshold, "vacuum volumes with more garbage than this ratio")
+		fs.IntVar(&f.pulseSeconds, "pulseSeconds", 5, "seconds between heartbeats")
+		f.volume.register(fs, "volume.")
+		if err := parseFlags(fs, args, false); err != nil {
+			return err
+		}
+		return f.run(ctx, env)
+	}
+	return c
+}
+
+func (f *serverFlags) run(ctx context.Context, env *Env) error {
+	log, err := newLogger(env, f.log)
+	if err != nil {
+		return err
+	}
+	wl, err := security.ParseWhiteList(f.whiteList)
+	if err != nil {
+		return err
+	}
+	sec, path, err := security.Load(security.SearchPaths())
+	if err != nil {
+		return err
+	}
+	if path != "" {
+		log.Info("security settings loaded", "file", path)
+	}
+	bind := f.bind
+	if bind == "" {
+		bind = f.ip
+	}
+	mdir := filepath.Join(f.dir, "master")
+	if err := checkDir(mdir); err != nil {
+		return err
+	}
+	f.volume.dirs = f.dir
+	locs, err := f.volume.locations()
+	if err != nil {
+		return err
+	}
+	mln, err := listen(bind, f.masterPort)
+	if err != nil {
+		return err
+	}
+	defer mln.Close()
+	vln, err := listen(bind, f.volume.port)
+	if err != nil {
+		return err
+	}
+	defer vln.Close()
+
+	masterAddr := f.ip + ":" + strconv.Itoa(f.masterPort)
+	peers := splitList(f.masterPeers)
+	if len(peers) > 0 {
+		peers = append(peers, masterAddr)
+	}
+	m, err := master.New(master.Config{
+		IP: f.ip, Port: f.masterPort, MetaDir: mdir, Peers: peers,
+		DefaultReplication: f.replication,
+		VolumeSizeLimitMB:  f.volumeSizeLimitMB,
+		GarbageThreshold:   f.garbageThreshold,
+		Pulse:              secondsOr(f.pulseSeconds, 5),
+		WhiteList:          wl,
+		Security:           sec,
+		Version:            Version,
+		Logger:             log.With("server", "master"),
+	})
+	if err != nil {
+		return fmt.Errorf("start master: %w", err)
+	}
+	store, err := storage.OpenStore(ctx, vfs.Default(), locs, log.With("server", "volume"), storage.StoreOptions{Fsync: f.volume.fsync})
+	if err != nil {
+		m.Close()
+		return fmt.Errorf("open volumes: %w", err)
+	}
+	vs := volume.New(volume.Config{
+		IP: f.ip, Port: f.volume.port, PublicURL: f.volume.publicURL,
+		Masters:           []string{masterAddr},
+		FileSizeLimit:     f.volume.fileSizeLimitMB << 20,
+		Fsync:             f.volume.fsync,
+		Security:          sec,
+		WhiteList:         wl,
+		HeartbeatInterval: secondsOr(f.pulseSeconds, 5),
+		Version:           Version,
+		Logger:            log.With("server", "volume"),
+	}, store)
+
+	log.Info("weed server started", "master", mln.Addr().String(), "volume", vln.Addr().String(), "dir", f.dir)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	goRun := func(i int, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = fn(); errs[i] != nil {
+				stop() // one part failing stops the whole process
+			}
+		}()
+	}
+	goRun(0, func() error { return serve(ctx, mln, m.Handler(), log) })
+	goRun(1, func() error { return m.Run(ctx) })
+	goRun(2, func() error { return serve(ctx, vln, vs.Handler(), log) })
+	goRun(3, func() error {
+		err := vs.RunHeartbeats(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	})
+	wg.Wait()
+	vs.Stop()
+	err = errors.Join(errs...)
+	if cerr := store.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close volumes: %w", cerr))
+	}
+	if cerr := m.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	log.Info("weed server stopped")
+	return err
+}
