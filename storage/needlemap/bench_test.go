@@ -97,13 +97,10 @@ func BenchmarkMapLayout10M(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		m := build(keys)
-		used := 0
-		for _, c := range m.arena.chunks {
-			used += len(c)
-		}
-		b.ReportMetric(float64(used)/n, "arena-used-B/needle")
-		b.ReportMetric(float64(m.arena.bytes())/n, "arena-held-B/needle")
-		b.ReportMetric(float64(16*cap(m.index.refs)+8*cap(m.index.sparse))/n, "index-B/needle")
+		b.ReportMetric(float64(m.frozen.keys.used())/n, "deltas-B/needle")
+		b.ReportMetric(float64(m.frozen.slots.used())/n, "slots-B/needle")
+		b.ReportMetric(float64(m.frozen.keys.bytes()+m.frozen.slots.bytes())/n, "arenas-held-B/needle")
+		b.ReportMetric(float64(m.frozen.index.bytes())/n, "index-B/needle")
 		b.ReportMetric(float64(len(m.overflow)), "overflow-keys")
 		b.ReportMetric(float64(len(m.tail)), "tail-keys")
 	}

@@ -2,10 +2,10 @@ package needlemap
 
 import "encoding/binary"
 
-// Layout constants of a frozen block; doc.go draws the byte table.
+// Layout constants of the frozen blocks; doc.go draws the byte tables.
 const (
 	// blockLen is the most entries one block holds. It bounds the linear
-	// scan of a lookup and must fit the 8-bit count of a block's loc.
+	// scan of a lookup and must fit the 8-bit count of a block's place.
 	blockLen = 128
 	// slotBytes is offset u32 | size u32 of one entry.
 	slotBytes = 8
@@ -27,16 +27,8 @@ func (e entry) value() Value {
 	return Value{Offset: e.offset, Size: e.size &^ deletedBit, deleted: e.size&deletedBit != 0}
 }
 
-// blockRef locates a frozen block in the arena.
-type blockRef struct {
-	first uint64 // key of the block's first entry
-	chunk uint32
-	off   uint32
-	n     int // entries in the block, 1..blockLen
-}
-
-// arena is append-only storage for frozen blocks, in chunks so that growing
-// never copies what is there and never doubles the memory held.
+// arena is append-only storage for blocks, in chunks so that growing never
+// copies what is there and never doubles the memory held.
 type arena struct {
 	chunks [][]byte
 }
@@ -54,10 +46,9 @@ func (a *arena) alloc(n int) (chunk, off uint32, b []byte) {
 	return uint32(last), uint32(start), a.chunks[last][start : start+n]
 }
 
-// block returns the bytes from r's block to the end of its chunk; the block
-// knows its own length.
-func (a *arena) block(r blockRef) []byte {
-	return a.chunks[r.chunk][r.off:]
+// at returns the bytes from off to the end of a chunk.
+func (a *arena) at(chunk, off uint32) []byte {
+	return a.chunks[chunk][off:]
 }
 
 // bytes is the memory the arena holds.
@@ -69,6 +60,26 @@ func (a *arena) bytes() int {
 	return n
 }
 
+// used is the part of the arena blocks occupy.
+func (a *arena) used() int {
+	n := 0
+	for _, c := range a.chunks {
+		n += len(c)
+	}
+	return n
+}
+
+// frozen is the sorted, block-encoded part of a map. A block's key deltas
+// and its slots live in two arenas: the deltas of all blocks (1 byte a
+// needle) and the index stay small enough for the CPU cache, so a lookup
+// usually misses the cache only once, on the slot.
+type frozen struct {
+	keys  arena // per block: n-1 uvarint key deltas
+	slots arena // per block: n slots of offset u32 LE | size u32 LE
+	index blockIndex
+	n     int // entries in all blocks
+}
+
 func uvarintLen(x uint64) int {
 	n := 1
 	for x >= 0x80 {
@@ -78,29 +89,44 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// appendBlock encodes es (sorted, 1..blockLen entries) into a: the slots
-// first, at fixed places, then the key deltas.
-func appendBlock(a *arena, es []entry) blockRef {
+// add encodes es (sorted, above every frozen key, 1..blockLen entries) as
+// a new last block.
+func (f *frozen) add(es []entry) {
 	deltaBytes := 0
 	for i := 1; i < len(es); i++ {
 		deltaBytes += uvarintLen(es[i].key - es[i-1].key)
 	}
-	chunk, off, b := a.alloc(len(es)*slotBytes + deltaBytes)
+	kc, ko, kb := f.keys.alloc(deltaBytes)
 	p := 0
-	for _, e := range es {
-		writeSlot(b, p, e.offset, e.size)
-		p += slotBytes
-	}
 	for i := 1; i < len(es); i++ {
-		p += binary.PutUvarint(b[p:], es[i].key-es[i-1].key)
+		p += binary.PutUvarint(kb[p:], es[i].key-es[i-1].key)
 	}
-	return blockRef{first: es[0].key, chunk: chunk, off: off, n: len(es)}
+	sc, so, sb := f.slots.alloc(len(es) * slotBytes)
+	for i, e := range es {
+		writeSlot(sb[i*slotBytes:], e.offset, e.size)
+	}
+	f.index.add(blockRef{first: es[0].key, n: len(es), keyChunk: kc, keyOff: ko, slotChunk: sc, slotOff: so})
+	f.n += len(es)
 }
 
-// findSlot returns the position in b, a block of n entries starting at
-// key first, of key's offset|size slot.
-func findSlot(b []byte, n int, first, key uint64) (int, bool) {
-	k, i, p := first, 0, n*slotBytes
+// find returns the 8-byte slot of key, if a block holds it.
+func (f *frozen) find(key uint64) ([]byte, bool) {
+	bi := f.index.search(key)
+	if bi < 0 {
+		return nil, false
+	}
+	r := f.index.ref(bi)
+	i, ok := scanDeltas(f.keys.at(r.keyChunk, r.keyOff), r.n, r.first, key)
+	if !ok {
+		return nil, false
+	}
+	return f.slots.at(r.slotChunk, r.slotOff)[i*slotBytes : (i+1)*slotBytes], true
+}
+
+// scanDeltas returns the position of key in a block of n entries whose
+// first key is first and whose deltas start b.
+func scanDeltas(b []byte, n int, first, key uint64) (int, bool) {
+	k, i, p := first, 0, 0
 	for k < key {
 		i++
 		if i >= n {
@@ -116,41 +142,42 @@ func findSlot(b []byte, n int, first, key uint64) (int, bool) {
 		}
 		k += d
 	}
-	if k != key {
-		return 0, false
-	}
-	return i * slotBytes, true
+	return i, k == key
 }
 
-// readSlot decodes the entry slot at p of b.
-func readSlot(b []byte, p int, key uint64) entry {
-	return entry{key: key, offset: binary.LittleEndian.Uint32(b[p:]), size: binary.LittleEndian.Uint32(b[p+4:])}
+// readSlot decodes a slot.
+func readSlot(s []byte, key uint64) entry {
+	return entry{key: key, offset: binary.LittleEndian.Uint32(s), size: binary.LittleEndian.Uint32(s[4:])}
 }
 
-// writeSlot overwrites the slot at p of b in place.
-func writeSlot(b []byte, p int, offset, size uint32) {
-	binary.LittleEndian.PutUint32(b[p:], offset)
-	binary.LittleEndian.PutUint32(b[p+4:], size)
+// writeSlot overwrites a slot in place.
+func writeSlot(s []byte, offset, size uint32) {
+	binary.LittleEndian.PutUint32(s, offset)
+	binary.LittleEndian.PutUint32(s[4:], size)
 }
 
-// eachInBlock calls fn for each entry of a block in key order until fn
-// returns false, and reports whether it ran to the end.
-func eachInBlock(b []byte, n int, first uint64, fn func(entry) bool) bool {
-	k, p := first, n*slotBytes
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			d := uint64(b[p])
-			if d < 0x80 {
-				p++
-			} else {
-				var w int
-				d, w = binary.Uvarint(b[p:])
-				p += w
+// each calls fn for every frozen entry in key order until fn returns
+// false, and reports whether it ran to the end.
+func (f *frozen) each(fn func(entry) bool) bool {
+	for bi := range f.index.len() {
+		r := f.index.ref(bi)
+		kb, sb := f.keys.at(r.keyChunk, r.keyOff), f.slots.at(r.slotChunk, r.slotOff)
+		k, p := r.first, 0
+		for i := 0; i < r.n; i++ {
+			if i > 0 {
+				d := uint64(kb[p])
+				if d < 0x80 {
+					p++
+				} else {
+					var w int
+					d, w = binary.Uvarint(kb[p:])
+					p += w
+				}
+				k += d
 			}
-			k += d
-		}
-		if !fn(readSlot(b, i*slotBytes, k)) {
-			return false
+			if !fn(readSlot(sb[i*slotBytes:], k)) {
+				return false
+			}
 		}
 	}
 	return true

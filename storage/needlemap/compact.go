@@ -15,11 +15,9 @@ const (
 // explains the layout.
 type Map struct {
 	// Frozen blocks, sorted by key and not overlapping.
-	// Invariant: every key in index/arena is < every key in tail.
-	// Invariant: frozenMax is the largest frozen key when len(index) > 0.
-	arena     arena
-	index     blockIndex
-	frozenN   int
+	// Invariant: every frozen key is < every key in tail.
+	// Invariant: frozenMax is the largest frozen key when frozen.n > 0.
+	frozen    frozen
 	frozenMax uint64
 
 	// tail collects keys above frozenMax, sorted. When it holds
@@ -57,8 +55,8 @@ const (
 // loc is where a key's entry lives, for in-place updates.
 type loc struct {
 	where where
-	i     int // tail index, or block index
-	slot  int // slot position within the block
+	i     int    // tail index
+	slot  []byte // the block slot
 }
 
 // find looks key up in every part of the map.
@@ -81,12 +79,8 @@ func (m *Map) find(key uint64) (entry, loc) {
 		}
 		return entry{}, loc{i: i}
 	}
-	if bi := m.index.search(key); bi >= 0 {
-		r := m.index.ref(bi)
-		b := m.arena.block(r)
-		if slot, ok := findSlot(b, r.n, r.first, key); ok {
-			return readSlot(b, slot, key), loc{where: inBlock, i: bi, slot: slot}
-		}
+	if slot, ok := m.frozen.find(key); ok {
+		return readSlot(slot, key), loc{where: inBlock, slot: slot}
 	}
 	if len(m.overflow) > 0 {
 		if v, ok := m.overflow[key]; ok {
@@ -112,7 +106,7 @@ func (m *Map) store(key uint64, l loc, offset, size uint32) {
 	case inTail:
 		m.tail[l.i].offset, m.tail[l.i].size = offset, size
 	case inBlock:
-		writeSlot(m.arena.block(m.index.ref(l.i)), l.slot, offset, size)
+		writeSlot(l.slot, offset, size)
 	case inOverflow:
 		m.overflow[key] = uint64(offset)<<32 | uint64(size)
 	}
@@ -148,12 +142,12 @@ func (m *Map) Set(key uint64, offset, size uint32) (old Value, existed bool) {
 // insert adds a key that is in no part of the map; tailPos is where find
 // would put it in the tail.
 func (m *Map) insert(e entry, tailPos int) {
-	if m.index.len() > 0 && e.key < m.frozenMax {
+	if m.frozen.n > 0 && e.key < m.frozenMax {
 		if m.overflow == nil {
 			m.overflow = make(map[uint64]uint64)
 		}
 		m.overflow[e.key] = uint64(e.offset)<<32 | uint64(e.size)
-		if len(m.overflow) >= max(m.flushMin, m.frozenN/flushDiv) {
+		if len(m.overflow) >= max(m.flushMin, m.frozen.n/flushDiv) {
 			m.flush()
 		}
 		return
@@ -171,8 +165,7 @@ func (m *Map) insert(e entry, tailPos int) {
 // seal freezes the first blockLen entries of the tail into a block.
 func (m *Map) seal() {
 	full := m.tail[:blockLen]
-	m.index.add(appendBlock(&m.arena, full))
-	m.frozenN += blockLen
+	m.frozen.add(full)
 	m.frozenMax = full[blockLen-1].key
 	rest := copy(m.tail, m.tail[blockLen:])
 	m.tail = m.tail[:rest]
@@ -200,7 +193,7 @@ func (m *Map) Delete(key uint64, tombstoneOffset uint32) (old Value, existed boo
 }
 
 // Len returns the number of keys held, deleted ones included.
-func (m *Map) Len() int { return m.frozenN + len(m.tail) + len(m.overflow) }
+func (m *Map) Len() int { return m.frozen.n + len(m.tail) + len(m.overflow) }
 
 // Stats returns the counters; O(1).
 func (m *Map) Stats() Stats { return m.stats }

@@ -22,16 +22,17 @@
 // increasing with small gaps. The map has four parts:
 //
 //   - Frozen blocks of up to blockLen (128) entries, sorted and not
-//     overlapping, packed back to back in an arena of 256 KiB chunks. A
-//     block stores each needle's offset and size at a fixed place, so a
-//     put over an existing key or a delete rewrites 8 bytes in place, and
-//     the keys as varint deltas from the block's first key, which lives in
-//     the block index (layout below).
-//   - The block index: per block its first key u64 and its place u64
-//     (chunk<<40 | offset<<8 | n), in one array, plus a sparse array of
-//     every 4th first key. A lookup binary-searches the sparse array (small
-//     enough to stay in the CPU cache), reads one cache line of index, scans
-//     at most 127 one-byte deltas, then reads the slot.
+//     overlapping. A block is two runs of bytes in two arenas (append-only
+//     256 KiB chunks): its slots, offset and size at fixed places, so a put
+//     over an existing key or a delete rewrites 8 bytes in place; and its
+//     keys, as uvarint deltas from the block's first key, which lives in
+//     the block index. Deltas and index of 10 million needles take about
+//     12 MB, which a server CPU's cache can hold, so a lookup usually
+//     misses the cache only on the slot (80 MB).
+//   - The block index: per block its first key and the places of its two
+//     runs (24 bytes), plus a sparse array of every 4th first key. A lookup
+//     binary-searches the sparse array, reads one cache line of index,
+//     scans at most 127 delta bytes, then reads the slot.
 //   - The tail: the newest keys above every frozen key, up to 2*blockLen
 //     entries in a sorted slice; when full, its lower half is sealed into
 //     a block. The unsealed upper half absorbs keys that arrive a little
@@ -41,30 +42,28 @@
 //     it is merged into the blocks by rewriting them (O(n), so amortised
 //     at most 256 entry copies per late key).
 //
-// A block of n entries in the arena:
+// A block of n entries:
 //
-//	| bytes      | field                                                  |
-//	|------------|--------------------------------------------------------|
-//	| 0 .. 8n-1  | n slots: offset u32 LE, size u32 LE (bit 31: deleted)  |
-//	| 8n ..      | n-1 uvarints: key[i] - key[i-1] for i = 1..n-1         |
+//	| arena | bytes      | field                                               |
+//	|-------|------------|-----------------------------------------------------|
+//	| slots | 0 .. 8n-1  | n × (offset u32 LE, size u32 LE; size bit 31: deleted) |
+//	| keys  | 0 ..       | n-1 uvarints: key[i] - key[i-1] for i = 1..n-1      |
+//	| index | 24 bytes   | first key u64; keyChunk<<40 | keyOff<<8 | n u64;    |
+//	|       |            | slotChunk<<32 | slotOff u64                         |
 //
-// Bytes per needle at 10 million needles (gaps 1..8, 1% late keys):
+// Bytes per needle at 10 million needles (gaps 1..8, 1% late keys), from
+// BenchmarkMapLayout10M and BenchmarkMapMemory10M:
 //
-//	| what                      | bytes/needle | why                                       |
-//	|---------------------------|-------------:|-------------------------------------------|
-//	| offset + size slot        |        8     | needed to find and size the needle        |
-//	| key delta                 |        0.99  | gaps < 128 fit one uvarint byte; the      |
-//	|                           |              | first key of a block lives in the index   |
-//	| (both, in the arena)      |       (8.96) | 99.6% of the keys are in blocks           |
-//	| block index + sparse      |        0.17  | 16+2 bytes per 128-entry block, plus the  |
-//	|                           |              | slack of slices grown by append           |
-//	| late keys not yet merged  |        0.15  | 38,523 keys × ~40 bytes of Go map         |
-//	|                           |              | (bound: n/256 keys)                       |
-//	| arena chunk ends, tail    |        0.04  | < one block per 256 KiB chunk, 256 keys   |
-//	| sum (arena+index+late+end)|        9.32  |                                           |
-//	| measured from the heap    |        9.28  | BenchmarkMapMemory10M                     |
-//
-// (BenchmarkMapLayout10M prints the parts.)
+//	| what                     | bytes/needle | why                                        |
+//	|--------------------------|-------------:|--------------------------------------------|
+//	| slots                    |        7.97  | 8 bytes for the 99.6% of keys in blocks     |
+//	| key deltas               |        0.99  | gaps < 128 fit one uvarint byte; a block's  |
+//	|                          |              | first key lives in the index                |
+//	| block index + sparse     |        0.23  | 24+2 bytes per 128-entry block, + growth    |
+//	| late keys not yet merged |        0.15  | 38,523 keys × ~40 bytes of Go map           |
+//	|                          |              | (bound: n/256 keys)                         |
+//	| arena chunk ends, tail   |      < 0.01  | 256 keys, the unused end of two chunks      |
+//	| measured from the heap   |        9.31  | HeapAlloc after GC, before/after building   |
 //
 // Gaps of 128 or more take 2..10 delta bytes, and a key pattern that is
 // mostly late keys costs merges; both keep working, only slower or larger.

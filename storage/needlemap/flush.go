@@ -7,19 +7,18 @@ import "slices"
 // O(frozen + overflow); see minFlush and flushDiv for how often it runs.
 func (m *Map) flush() {
 	keys := m.sortedOverflow()
-	var na arena
-	nindex := newBlockIndex((m.frozenN+len(keys))/blockLen + 1)
+	nf := frozen{index: newBlockIndex((m.frozen.n+len(keys))/blockLen + 1)}
 	buf := make([]entry, 0, blockLen)
 	emit := func(e entry) bool {
 		buf = append(buf, e)
 		if len(buf) == blockLen {
-			nindex.add(appendBlock(&na, buf))
+			nf.add(buf)
 			buf = buf[:0]
 		}
 		return true
 	}
 	j := 0
-	m.eachFrozen(func(e entry) bool {
+	m.frozen.each(func(e entry) bool {
 		for ; j < len(keys) && keys[j] < e.key; j++ {
 			emit(m.overflowEntry(keys[j]))
 		}
@@ -29,10 +28,9 @@ func (m *Map) flush() {
 		emit(m.overflowEntry(keys[j]))
 	}
 	if len(buf) > 0 {
-		nindex.add(appendBlock(&na, buf))
+		nf.add(buf)
 	}
-	m.arena, m.index = na, nindex
-	m.frozenN += len(keys)
+	m.frozen = nf
 	m.overflow = nil
 }
 
@@ -53,18 +51,6 @@ func (m *Map) overflowEntry(key uint64) entry {
 	return entry{key: key, offset: uint32(v >> 32), size: uint32(v)}
 }
 
-// eachFrozen calls fn for every frozen entry in key order until fn returns
-// false, and reports whether it ran to the end.
-func (m *Map) eachFrozen(fn func(entry) bool) bool {
-	for i := range m.index.len() {
-		r := m.index.ref(i)
-		if !eachInBlock(m.arena.block(r), r.n, r.first, fn) {
-			return false
-		}
-	}
-	return true
-}
-
 // Ascend calls fn for every key in increasing order, deleted ones
 // included, until fn returns false. fn must not change the map. It
 // allocates only a sorted copy of the (small) overflow's keys.
@@ -72,7 +58,7 @@ func (m *Map) Ascend(fn func(key uint64, v Value) bool) {
 	keys := m.sortedOverflow()
 	j := 0
 	call := func(e entry) bool { return fn(e.key, e.value()) }
-	if !m.eachFrozen(func(e entry) bool {
+	if !m.frozen.each(func(e entry) bool {
 		for ; j < len(keys) && keys[j] < e.key; j++ {
 			if !call(m.overflowEntry(keys[j])) {
 				return false

@@ -1,15 +1,26 @@
 package needlemap
 
 // sparseFanout is how many blocks one sparse index key stands for. The
-// sparse keys (2 bytes a block) stay in the CPU cache, and the refs of
-// sparseFanout blocks share one 64-byte cache line, so finding a block
-// costs one cache miss instead of one per level of a binary search.
+// sparse keys (2 bytes a block) stay in the CPU cache, so finding a block
+// costs one cache line of refs instead of one per level of a binary search
+// over all of them.
 const sparseFanout = 4
 
-// indexRef is one block's first key and place in the arena.
+// blockRef locates a frozen block in the two arenas.
+type blockRef struct {
+	first     uint64 // key of the block's first entry
+	n         int    // entries, 1..blockLen
+	keyChunk  uint32
+	keyOff    uint32
+	slotChunk uint32
+	slotOff   uint32
+}
+
+// indexRef is a blockRef packed into 24 bytes.
 type indexRef struct {
 	first uint64
-	loc   uint64 // chunk<<40 | offset<<8 | entries
+	keys  uint64 // keyChunk<<40 | keyOff<<8 | n
+	slots uint64 // slotChunk<<32 | slotOff
 }
 
 // blockIndex finds the block that may hold a key.
@@ -29,16 +40,42 @@ func newBlockIndex(capacity int) blockIndex {
 
 func (x *blockIndex) len() int { return len(x.refs) }
 
+// bytes is the memory the index holds.
+func (x *blockIndex) bytes() int { return 24*cap(x.refs) + 8*cap(x.sparse) }
+
+// grow makes room for one more element, growing by 1/8 instead of append's
+// doubling: the index is added to once per block, so copying is cheap, and
+// half-empty capacity would cost up to 0.1 bytes a needle.
+func grow[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := make([]T, len(s), len(s)+len(s)/8+16)
+	copy(n, s)
+	return n
+}
+
 func (x *blockIndex) add(r blockRef) {
 	if len(x.refs)%sparseFanout == 0 {
-		x.sparse = append(x.sparse, r.first)
+		x.sparse = append(grow(x.sparse), r.first)
 	}
-	x.refs = append(x.refs, indexRef{first: r.first, loc: uint64(r.chunk)<<40 | uint64(r.off)<<8 | uint64(r.n)})
+	x.refs = append(grow(x.refs), indexRef{
+		first: r.first,
+		keys:  uint64(r.keyChunk)<<40 | uint64(r.keyOff)<<8 | uint64(r.n),
+		slots: uint64(r.slotChunk)<<32 | uint64(r.slotOff),
+	})
 }
 
 func (x *blockIndex) ref(i int) blockRef {
 	r := x.refs[i]
-	return blockRef{first: r.first, chunk: uint32(r.loc >> 40), off: uint32(r.loc >> 8), n: int(r.loc & 0xff)}
+	return blockRef{
+		first:     r.first,
+		n:         int(r.keys & 0xff),
+		keyChunk:  uint32(r.keys >> 40),
+		keyOff:    uint32(r.keys >> 8),
+		slotChunk: uint32(r.slots >> 32),
+		slotOff:   uint32(r.slots),
+	}
 }
 
 // search returns the index of the last block whose first key is <= key,

@@ -15,10 +15,10 @@ func TestBlockIndexSearch(t *testing.T) {
 		for i := range n {
 			k += 1 + uint64(r.IntN(100))
 			firsts = append(firsts, k)
-			x.add(blockRef{first: k, chunk: uint32(i), off: uint32(i * 3), n: 1 + i%blockLen})
+			x.add(blockRef{first: k, n: 1 + i%blockLen, keyChunk: uint32(i), keyOff: uint32(i * 3), slotChunk: uint32(i + 7), slotOff: uint32(i * 8)})
 		}
 		for i := range n {
-			if got := x.ref(i); got != (blockRef{first: firsts[i], chunk: uint32(i), off: uint32(i * 3), n: 1 + i%blockLen}) {
+			if got := x.ref(i); got != (blockRef{first: firsts[i], n: 1 + i%blockLen, keyChunk: uint32(i), keyOff: uint32(i * 3), slotChunk: uint32(i + 7), slotOff: uint32(i * 8)}) {
 				t.Fatalf("n=%d ref(%d) = %+v", n, i, got)
 			}
 		}
