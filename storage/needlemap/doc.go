@@ -44,12 +44,13 @@
 //
 // A block of n entries:
 //
-//	| arena | bytes      | field                                               |
-//	|-------|------------|-----------------------------------------------------|
-//	| slots | 0 .. 8n-1  | n × (offset u32 LE, size u32 LE; size bit 31: deleted) |
-//	| keys  | 0 ..       | n-1 uvarints: key[i] - key[i-1] for i = 1..n-1      |
-//	| index | 24 bytes   | first key u64; keyChunk<<40 | keyOff<<8 | n u64;    |
-//	|       |            | slotChunk<<32 | slotOff u64                         |
+//	| arena | bytes     | field                                                   |
+//	|-------|-----------|---------------------------------------------------------|
+//	| slots | 0 .. 8n-1 | n × (offset u32 LE, size u32 LE with bit 31 = deleted)  |
+//	| keys  | 0 ..      | n-1 uvarints: key[i] - key[i-1] for i = 1..n-1          |
+//	| index | 0 .. 7    | first key u64                                           |
+//	|       | 8 .. 15   | keyChunk<<40 + keyOff<<8 + n, u64                       |
+//	|       | 16 .. 23  | slotChunk<<32 + slotOff, u64                            |
 //
 // Bytes per needle at 10 million needles (gaps 1..8, 1% late keys), from
 // BenchmarkMapLayout10M and BenchmarkMapMemory10M:
