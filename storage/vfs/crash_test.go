@@ -419,3 +419,61 @@ func TestCrashConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashOpCounting: reads and plain opens are not operations; O_TRUNC,
+// MkdirAll of an existing directory and every change are.
+func TestCrashOpCounting(t *testing.T) {
+	c := newTestFS(t)
+	f := writeDurable(t, c, "/vol/a", "abc")
+	base := c.Ops()
+	g, err := c.OpenFile("/vol/a", os.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 3)
+	g.ReadAt(buf, 0)
+	g.Read(buf)
+	g.Stat()
+	c.Stat("/vol/a")
+	c.ReadDir("/vol")
+	c.ReadFile("/vol/a")
+	g.Close()
+	if got := c.Ops() - base; got != 0 {
+		t.Fatalf("reads counted %d operations", got)
+	}
+	steps := []func() error{
+		func() error { return c.MkdirAll("/vol", 0o755) },
+		func() error {
+			h, err := c.OpenFile("/vol/a", os.O_RDWR|os.O_TRUNC, 0)
+			if err == nil {
+				h.Close()
+			}
+			return err
+		},
+		func() error { _, err := f.WriteAt([]byte("z"), 0); return err },
+		func() error { return f.Truncate(0) },
+		f.Sync,
+	}
+	for i, s := range steps {
+		if err := s(); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Ops() - base; got != i+1 {
+			t.Fatalf("after step %d: %d operations", i, got)
+		}
+	}
+	// The O_TRUNC is a change of content like any other: lost unless synced.
+	c2 := newTestFS(t)
+	writeDurable(t, c2, "/vol/b", "keep")
+	h, err := c2.OpenFile("/vol/b", os.O_RDWR|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if got := content(t, c2, "/vol/b"); got != "" {
+		t.Fatalf("after O_TRUNC: %q", got)
+	}
+	if got := content(t, c2.Crash(DropUnsynced), "/vol/b"); got != "keep" {
+		t.Fatalf("unsynced O_TRUNC survived: %q", got)
+	}
+}
