@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"weedfs.dev/weed/raft/raftpb"
 )
 
@@ -189,4 +191,45 @@ func TestRemoveLeaderStepsDown(t *testing.T) {
 	if got := n.appliedData(2); !slices.Contains(got, "after") {
 		t.Fatalf("remaining cluster does not commit: %q", got)
 	}
+}
+
+// FuzzApplyConfChange: any decoded change either is refused or yields a
+// configuration with at least one voter, joint only when asked.
+func FuzzApplyConfChange(f *testing.F) {
+	for _, cc := range []*raftpb.ConfChange{
+		voter(4), learner(2), remove(3),
+		{Changes: []*raftpb.ConfChange{voter(4), remove(1), remove(2)}},
+		{LeaveJoint: true},
+		{Changes: []*raftpb.ConfChange{{Changes: []*raftpb.ConfChange{voter(9)}}}},
+	} {
+		b, err := proto.Marshal(cc)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, joint bool) {
+		cc := &raftpb.ConfChange{}
+		if proto.Unmarshal(b, cc) != nil {
+			return
+		}
+		from := &raftpb.ConfState{Members: []*raftpb.Member{{Id: 1}, {Id: 2}, {Id: 3, Learner: true}}}
+		if joint {
+			from.Outgoing = []*raftpb.Member{{Id: 1}, {Id: 4}}
+		}
+		got, err := applyConfChange(from, cc)
+		if err != nil {
+			return
+		}
+		if len(quorumOf(got).incoming) == 0 {
+			t.Fatalf("no voter left after %v: %v", cc, got)
+		}
+		if len(got.Outgoing) > 0 && len(cc.Changes) == 0 {
+			t.Fatalf("joint without Changes: %v -> %v", cc, got)
+		}
+		if len(from.Members) != 3 {
+			t.Fatalf("input configuration modified")
+		}
+	})
 }

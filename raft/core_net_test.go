@@ -13,7 +13,7 @@ import (
 // testNet runs cores in lockstep over a perfect, instantaneous network with
 // memory storage: the scaffolding of the focused core tests.
 type testNet struct {
-	t       *testing.T
+	t       testing.TB
 	cores   map[uint64]*Core
 	logs    map[uint64]*MemoryLogStore
 	stable  map[uint64]*MemoryStableStore
@@ -26,9 +26,12 @@ type testNet struct {
 	cfg  func(*CoreConfig)
 	// filter, if set, may drop (false) or inspect messages.
 	filter func(m *raftpb.Message) bool
+	// shared delivers the sender's message itself instead of a copy (the
+	// core never modifies messages or entries once sent): for benchmarks.
+	shared bool
 }
 
-func newTestNet(t *testing.T, voters int, cfg func(*CoreConfig)) *testNet {
+func newTestNet(t testing.TB, voters int, cfg func(*CoreConfig)) *testNet {
 	t.Helper()
 	n := &testNet{t: t, cores: map[uint64]*Core{}, logs: map[uint64]*MemoryLogStore{},
 		stable: map[uint64]*MemoryStableStore{}, snaps: map[uint64]*raftpb.SnapshotMeta{},
@@ -164,7 +167,9 @@ func (n *testNet) deliver(msgs []*raftpb.Message) {
 		if c == nil {
 			continue
 		}
-		m = proto.Clone(m).(*raftpb.Message)
+		if !n.shared {
+			m = proto.Clone(m).(*raftpb.Message)
+		}
 		if err := c.Step(m); err != nil {
 			n.t.Fatalf("step %s %d->%d: %v", m.Type, m.From, m.To, err)
 		}
@@ -234,7 +239,7 @@ func (n *testNet) appliedData(id uint64) []string {
 	return out
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

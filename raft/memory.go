@@ -111,7 +111,9 @@ func (s *MemoryLogStore) Append(entries []*raftpb.Entry) error {
 		entries = entries[skip:]
 		first = entries[0].Index
 	}
-	s.ents = append(s.ents[:first-s.snapIndex-1:first-s.snapIndex-1], entries...)
+	// Readers get copies of the slice (limitSize), so the array may be
+	// reused in place.
+	s.ents = append(s.ents[:first-s.snapIndex-1], entries...)
 	return nil
 }
 
