@@ -1,0 +1,145 @@
+package filer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"weedfs.dev/weed/client"
+)
+
+// deleteBatch is how many queue records one round of the deletion loop
+// takes, and deleteParallel how many fids it deletes at once.
+const (
+	deleteBatch    = 256
+	deleteParallel = 8
+)
+
+// queueDeletion records fids to delete in the store's KV space (inside the
+// caller's transaction when ctx carries one) and wakes the deletion loop.
+func (f *Filer) queueDeletion(ctx context.Context, fids []string) error {
+	if len(fids) == 0 {
+		return nil
+	}
+	// One record per few thousand fids keeps records small for any store.
+	const perRecord = 4096
+	for len(fids) > 0 {
+		n := min(len(fids), perRecord)
+		key := f.keys.next(deletionPrefix, f.now())
+		if err := f.store.KvPut(ctx, key, encodeFids(fids[:n])); err != nil {
+			return fmt.Errorf("queue chunk deletion: %w", err)
+		}
+		fids = fids[n:]
+	}
+	f.nudgeDeletion()
+	return nil
+}
+
+func (f *Filer) nudgeDeletion() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// deletionLoop drains the queue until ctx ends, pausing DeleteRetry after
+// a round that left work behind.
+func (f *Filer) deletionLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		left, err := f.DrainDeletions(ctx)
+		if err != nil && ctx.Err() == nil {
+			f.log.Warn("chunk deletion", "err", err)
+		}
+		wait := time.Minute
+		if left || err != nil {
+			wait = f.opt.DeleteRetry
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-f.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// DrainDeletions runs one round of the deletion queue: it deletes the fids
+// of up to deleteBatch records and removes each record whose fids are all
+// gone (a fid already missing counts as gone). left reports records still
+// queued: failed ones or more than one round's worth.
+func (f *Filer) DrainDeletions(ctx context.Context) (left bool, err error) {
+	type record struct {
+		key  []byte
+		fids []string
+	}
+	var recs []record
+	var corrupt [][]byte
+	err = f.store.KvScan(ctx, []byte(deletionPrefix), nil, deleteBatch+1, func(k, v []byte) bool {
+		fids, derr := decodeFids(v)
+		if derr != nil {
+			f.log.Error("dropping corrupt deletion record", "key", fmt.Sprintf("%q", k), "err", derr)
+			corrupt = append(corrupt, append([]byte(nil), k...))
+			return true
+		}
+		recs = append(recs, record{key: append([]byte(nil), k...), fids: fids})
+		return true
+	})
+	if err != nil {
+		return true, fmt.Errorf("scan deletion queue: %w", err)
+	}
+	// A corrupt record can never succeed: it is dropped (after the scan,
+	// so no store sees a write inside its own iteration).
+	var scanErr error
+	for _, k := range corrupt {
+		scanErr = errors.Join(scanErr, f.store.KvDelete(ctx, k))
+	}
+	if len(recs) > deleteBatch {
+		recs, left = recs[:deleteBatch], true
+	}
+	sem := make(chan struct{}, deleteParallel)
+	var mu sync.Mutex
+	var errs []error
+	for _, r := range recs {
+		failed := false
+		var wg sync.WaitGroup
+		for _, fid := range r.fids {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if derr := f.blobs.Delete(ctx, fid, ""); derr != nil && !errors.Is(derr, client.ErrNotFound) {
+					mu.Lock()
+					failed = true
+					if len(errs) < 4 {
+						errs = append(errs, derr)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if failed {
+			left = true
+			continue
+		}
+		if derr := f.store.KvDelete(ctx, r.key); derr != nil {
+			left = true
+			errs = append(errs, derr)
+		}
+	}
+	return left, errors.Join(append(errs, scanErr)...)
+}
+
+// PendingDeletions counts the fids waiting in the deletion queue.
+func (f *Filer) PendingDeletions(ctx context.Context) (int, error) {
+	n := 0
+	err := f.store.KvScan(ctx, []byte(deletionPrefix), nil, 0, func(_, v []byte) bool {
+		fids, _ := decodeFids(v)
+		n += len(fids)
+		return true
+	})
+	return n, err
+}

@@ -1,0 +1,38 @@
+// Package filer is weed's directory namespace over blobs: it turns the flat
+// fid space of the volume servers into files and folders.
+//
+// It owns the namespace rules (a create makes missing parent folders; a
+// file where a folder must be, or the reverse, is ErrConflict; deletes are
+// recursive only when asked; renames move whole subtrees entry by entry in
+// one store transaction), the cutting of file bodies into chunks uploaded in
+// parallel and read back in order with read-ahead, the persistent queue of
+// chunks to delete on the volume servers, the record of uploads in flight
+// (so chunks of an upload cut off by a crash are found and deleted), and the
+// change feed of entry events kept in the store's KV space.
+//
+// It never speaks HTTP to its own users (package filer/server does), never
+// encodes entries itself (entry*.go and the stores do), and never talks to
+// volume servers except through the Blobs interface (a *client.Client).
+//
+// # Bookkeeping keys in the store's KV space
+//
+//	"dq/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> fid list: chunks to delete
+//	"up/"  + filer id + "/" + upload id (16 hex)         -> fid list: chunks of an upload in flight
+//	"ev/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> pb.EntryEvent: the change feed
+//
+// A fid list is the fids joined by '\n' (a fid is "<volume>,<key><cookie>"
+// in hex and never holds a newline); see encodeFids and decodeFids.
+//
+// # Durability
+//
+// An entry is written only after every chunk of its body is stored. Chunks
+// an entry stops referencing (overwrite, delete, append that rewrites
+// inline content) are put on the deletion queue in the same store
+// transaction as the entry change, before the caller is answered; a
+// background loop drains the queue with retries, so a filer restart loses
+// no pending deletion. Each chunk's fid is recorded under the upload's "up/"
+// key before the chunk is sent; a successful upload removes the record in
+// the entry's transaction, a failed one moves its fids to the deletion
+// queue, and a filer that starts finds the records its previous life left
+// (same filer id) and queues their fids too.
+package filer
