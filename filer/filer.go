@@ -91,7 +91,7 @@ type Filer struct {
 	// started is when this filer was made: upload records older than it
 	// were left by a previous life.
 	started time.Time
-	locks pathLocks
+	locks   pathLocks
 	// appendLocks serialise appends to one path across their upload.
 	appendLocks pathLocks
 
