@@ -97,6 +97,8 @@ func (v *Volume) reopenAfterCommit(cause error) error {
 		g.mu.Unlock()
 	}()
 
+	v.fmu.Lock()
+	defer v.fmu.Unlock()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	oldErr := errors.Join(v.dat.Close(), v.idx.Close())

@@ -92,7 +92,12 @@ type Volume struct {
 	// compactMu allows one Compact/CommitCompact/CleanupCompact at a time.
 	compactMu sync.Mutex
 
-	// mu guards what readers use. Writers hold wmu and take mu only to
+	// fmu keeps the file handles open and in place while a reader uses
+	// them: readers hold it (read) through their disk read; Close and the
+	// compaction swap hold it (write). Writers never wait for a read.
+	// Lock order: wmu, fmu, mu.
+	fmu sync.RWMutex
+	// mu guards what readers look up. Writers hold wmu and take mu only to
 	// publish an append (map, sizes) or to swap files.
 	mu  sync.RWMutex
 	dat vfs.File
@@ -252,6 +257,8 @@ func (v *Volume) Close() error {
 	v.mu.Unlock()
 	// Sync first, while readers can still run and no writer can start.
 	syncErr := v.syncAll()
+	v.fmu.Lock()
+	defer v.fmu.Unlock()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.closed = true

@@ -34,29 +34,22 @@ func (v *Volume) ReadMeta(ctx context.Context, key uint64, cookie uint32, opts R
 }
 
 func (v *Volume) readMeta(key uint64, cookie uint32, opts ReadOptions) (*needle.Needle, uint32, error) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	if v.closed {
-		return nil, 0, ErrClosed
-	}
-	mv, ok := v.nm.Get(key)
-	if !ok {
-		return nil, 0, ErrNotFound
-	}
-	if mv.Deleted() && !opts.ReadDeleted {
-		return nil, 0, ErrDeleted
+	v.fmu.RLock()
+	defer v.fmu.RUnlock()
+	mv, datSize, err := v.lookup(key, opts)
+	if err != nil {
+		return nil, 0, err
 	}
 	var n *needle.Needle
 	var dataSize uint32
-	var err error
 	ver := v.sb.Version
 	if ver == needle.Version1 || mv.Size == 0 || needle.RecordLen(mv.Size, ver) <= metaFullRead {
-		n, err = v.readRecord(key, mv)
+		n, err = v.readRecord(key, mv, datSize)
 		if n != nil {
 			dataSize, n.Data = uint32(len(n.Data)), nil
 		}
 	} else {
-		n, dataSize, err = v.readMetaParts(key, mv)
+		n, dataSize, err = v.readMetaParts(key, mv, datSize)
 	}
 	if err != nil {
 		return nil, 0, err
@@ -72,13 +65,13 @@ func (v *Volume) readMeta(key uint64, cookie uint32, opts ReadOptions) (*needle.
 
 // readMetaParts reads a version 2/3 record's header and DataSize, skips the
 // data, reads the rest, and decodes the metadata from a stand-in record
-// whose data is one placeholder byte. mu must be held.
-func (v *Volume) readMetaParts(key uint64, mv mapValue) (*needle.Needle, uint32, error) {
+// whose data is one placeholder byte. fmu must be held.
+func (v *Volume) readMetaParts(key uint64, mv mapValue, datSize int64) (*needle.Needle, uint32, error) {
 	ver := v.sb.Version
 	off := mv.ByteOffset()
 	recLen := needle.RecordLen(mv.Size, ver)
-	if off < int64(v.sb.Len()) || off+recLen > v.datSize {
-		return nil, 0, fmt.Errorf("%w: index points at %d bytes at %d, data file has %d", ErrCorrupt, recLen, off, v.datSize)
+	if off < int64(v.sb.Len()) || off+recLen > datSize {
+		return nil, 0, fmt.Errorf("%w: index points at %d bytes at %d, data file has %d", ErrCorrupt, recLen, off, datSize)
 	}
 	var head [needle.HeaderSize + bodyDataSizeLen]byte
 	if err := readFull(v.dat, head[:], off); err != nil {

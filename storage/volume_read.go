@@ -36,21 +36,14 @@ func (v *Volume) Read(ctx context.Context, key uint64, cookie uint32, opts ReadO
 }
 
 func (v *Volume) read(key uint64, cookie uint32, opts ReadOptions) (*needle.Needle, error) {
-	// The read lock is held through the disk read: a compaction commit
-	// swaps the files under the write lock.
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	if v.closed {
-		return nil, ErrClosed
+	// fmu keeps the files in place through the disk read.
+	v.fmu.RLock()
+	defer v.fmu.RUnlock()
+	mv, datSize, err := v.lookup(key, opts)
+	if err != nil {
+		return nil, err
 	}
-	mv, ok := v.nm.Get(key)
-	if !ok {
-		return nil, ErrNotFound
-	}
-	if mv.Deleted() && !opts.ReadDeleted {
-		return nil, ErrDeleted
-	}
-	n, err := v.readRecord(key, mv)
+	n, err := v.readRecord(key, mv, datSize)
 	if err != nil {
 		return nil, err
 	}
@@ -63,14 +56,33 @@ func (v *Volume) read(key uint64, cookie uint32, opts ReadOptions) (*needle.Need
 	return n, nil
 }
 
-// readRecord reads and decodes the record mv points at and checks it is
-// key's. The caller holds mu (read) or wmu.
-func (v *Volume) readRecord(key uint64, mv mapValue) (*needle.Needle, error) {
+// lookup finds key in the map and returns its value and the .dat size the
+// map was published with.
+func (v *Volume) lookup(key uint64, opts ReadOptions) (mapValue, int64, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.closed {
+		return mapValue{}, 0, ErrClosed
+	}
+	mv, ok := v.nm.Get(key)
+	if !ok {
+		return mapValue{}, 0, ErrNotFound
+	}
+	if mv.Deleted() && !opts.ReadDeleted {
+		return mapValue{}, 0, ErrDeleted
+	}
+	return mv, v.datSize, nil
+}
+
+// readRecord reads and decodes the record mv points at, within the first
+// datSize bytes of .dat, and checks it is key's. The caller holds fmu
+// (read) or wmu, so the files stay in place.
+func (v *Volume) readRecord(key uint64, mv mapValue, datSize int64) (*needle.Needle, error) {
 	off := mv.ByteOffset()
 	n := needle.RecordLen(mv.Size, v.sb.Version)
 	// Check before allocating: a corrupt entry must not cost gigabytes.
-	if off < int64(v.sb.Len()) || off+n > v.datSize {
-		return nil, fmt.Errorf("%w: index points at %d bytes at %d, data file has %d", ErrCorrupt, n, off, v.datSize)
+	if off < int64(v.sb.Len()) || off+n > datSize {
+		return nil, fmt.Errorf("%w: index points at %d bytes at %d, data file has %d", ErrCorrupt, n, off, datSize)
 	}
 	buf := make([]byte, n)
 	if err := readFull(v.dat, buf, off); err != nil {

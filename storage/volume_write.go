@@ -127,7 +127,7 @@ func (v *Volume) sameAsStored(n *needle.Needle, old mapValue, checkSame bool) (b
 	if !checkSame || checksum != needle.CRC(n.Data) {
 		return false, nil
 	}
-	stored, err := v.readRecord(n.ID, old)
+	stored, err := v.readRecord(n.ID, old, v.datSize)
 	if errors.Is(err, ErrCorrupt) {
 		// The stored copy is damaged: the new one replaces it.
 		v.logger.Warn("overwriting a needle whose stored copy is corrupt", "key", n.ID, "err", err)
