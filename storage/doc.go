@@ -33,9 +33,12 @@
 // # Locks
 //
 // Volume.wmu serializes appends, mode changes, the compaction commit and
-// Close; Volume.mu (read-write) guards what readers use and is held by a
-// reader through its one disk read, so the commit can swap files under it.
-// Volume.compactMu keeps one compaction (or CopyFiles) at a time.
+// Close. Volume.mu (read-write) guards the map and sizes; a reader holds it
+// only for the lookup, a writer only to publish an append. Volume.fmu keeps
+// the file handles in place: a reader holds it (read) through its one disk
+// read, Close and the compaction's swap of files take it (write), writers
+// never do. Volume.compactMu keeps one compaction (or CopyFiles) at a time.
+// Lock order: wmu, fmu, mu.
 //
 // # Recovery on open
 //
