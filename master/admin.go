@@ -32,31 +32,31 @@ func (s *Server) admin(ctx context.Context, server, op string, req, resp proto.M
 	defer cancel()
 	body, err := proto.Marshal(req)
 	if err != nil {
-		return fmt.Errorf("master: %s on %s: %w", op, server, err)
+		return fmt.Errorf("%s on %s: %w", op, server, err)
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+server+pb.AdminPrefix+op, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("master: %s on %s: %w", op, server, err)
+		return fmt.Errorf("%s on %s: %w", op, server, err)
 	}
 	hr.Header.Set("Content-Type", pb.ContentType)
 	res, err := s.http.Do(hr)
 	if err != nil {
-		return fmt.Errorf("master: %s on %s: %w", op, server, err)
+		return fmt.Errorf("%s on %s: %w", op, server, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("master: %s on %s: reading reply: %w", op, server, err)
+		return fmt.Errorf("%s on %s: reading reply: %w", op, server, err)
 	}
 	if res.StatusCode != http.StatusOK {
 		var e errorBody
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {
 			e.Error = fmt.Sprintf("%.200s", b)
 		}
-		return fmt.Errorf("master: %s on %s: HTTP %d: %s", op, server, res.StatusCode, e.Error)
+		return fmt.Errorf("%s on %s: HTTP %d: %s", op, server, res.StatusCode, e.Error)
 	}
 	if err := proto.Unmarshal(b, resp); err != nil {
-		return fmt.Errorf("master: %s on %s: bad reply: %w", op, server, err)
+		return fmt.Errorf("%s on %s: bad reply: %w", op, server, err)
 	}
 	return nil
 }
