@@ -45,7 +45,7 @@ func newFakeVolume(t *testing.T) *fakeVolume {
 func (f *fakeVolume) serve(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.URL.Path, pb.AdminPrefix)
 	body, _ := io.ReadAll(r.Body)
-	var id struct{ vid uint32 }
+	var vid uint32
 	var resp proto.Message
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -53,43 +53,43 @@ func (f *fakeVolume) serve(w http.ResponseWriter, r *http.Request) {
 	case pb.AdminAllocate:
 		var req pb.AllocateVolumeRequest
 		proto.Unmarshal(body, &req)
-		id.vid = req.GetVolumeId()
+		vid = req.GetVolumeId()
 		if !f.fail[op] {
-			f.volumes[id.vid] = &pb.VolumeInformation{Id: id.vid, Collection: req.GetCollection(),
+			f.volumes[vid] = &pb.VolumeInformation{Id: vid, Collection: req.GetCollection(),
 				ReplicaPlacement: req.GetReplicaPlacement(), Ttl: req.GetTtl(), Version: 3}
 		}
 		resp = &pb.AllocateVolumeResponse{}
 	case pb.AdminDelete:
 		var req pb.DeleteVolumeRequest
 		proto.Unmarshal(body, &req)
-		id.vid = req.GetVolumeId()
-		delete(f.volumes, id.vid)
+		vid = req.GetVolumeId()
+		delete(f.volumes, vid)
 		resp = &pb.DeleteVolumeResponse{}
 	case pb.AdminVacuumCheck:
 		var req pb.VacuumCheckRequest
 		proto.Unmarshal(body, &req)
-		id.vid = req.GetVolumeId()
+		vid = req.GetVolumeId()
 		resp = &pb.VacuumCheckResponse{GarbageRatio: f.ratio}
 	case pb.AdminVacuumCompact:
 		var req pb.VacuumCompactRequest
 		proto.Unmarshal(body, &req)
-		id.vid = req.GetVolumeId()
+		vid = req.GetVolumeId()
 		resp = &pb.VacuumCompactResponse{}
 	case pb.AdminVacuumCommit:
 		var req pb.VacuumCommitRequest
 		proto.Unmarshal(body, &req)
-		id.vid = req.GetVolumeId()
+		vid = req.GetVolumeId()
 		resp = &pb.VacuumCommitResponse{}
 	case pb.AdminVacuumCleanup:
 		var req pb.VacuumCleanupRequest
 		proto.Unmarshal(body, &req)
-		id.vid = req.GetVolumeId()
+		vid = req.GetVolumeId()
 		resp = &pb.VacuumCleanupResponse{}
 	default:
 		http.Error(w, `{"error":"no such op"}`, http.StatusNotFound)
 		return
 	}
-	f.calls = append(f.calls, op+" "+strconv.Itoa(int(id.vid)))
+	f.calls = append(f.calls, op+" "+strconv.Itoa(int(vid)))
 	if f.fail[op] {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -119,22 +119,6 @@ func (f *fakeVolume) callsOf(op string) []string {
 	return out
 }
 
-// beat sends a full report to the master.
-func (f *fakeVolume) beat(m *testMaster) {
-	f.t.Helper()
-	f.mu.Lock()
-	hb := &pb.Heartbeat{Ip: "127.0.0.1", Port: uint32(f.port), Full: true, Disks: []*pb.DiskCapacity{{MaxVolumeCount: 8}}}
-	for _, v := range f.volumes {
-		hb.Volumes = append(hb.Volumes, proto.Clone(v).(*pb.VolumeInformation))
-	}
-	f.mu.Unlock()
-	b, _ := proto.Marshal(hb)
-	resp, body := call(f.t, http.MethodPost, "http://"+m.addr+pb.HeartbeatPath, bytes.NewReader(b), map[string]string{"Content-Type": pb.ContentType})
-	if resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("heartbeat: %d %s", resp.StatusCode, body)
-	}
-}
-
 // keepBeating beats every pulse until the test ends.
 func (f *fakeVolume) keepBeating(m *testMaster) {
 	stop := make(chan struct{})
@@ -149,13 +133,15 @@ func (f *fakeVolume) keepBeating(m *testMaster) {
 			case <-stop:
 				return
 			case <-t.C:
-				f.beatQuiet(m)
+				f.beat(m)
 			}
 		}
 	}()
 }
 
-func (f *fakeVolume) beatQuiet(m *testMaster) {
+// beat sends a full report to the master; errors show in the test's
+// later checks.
+func (f *fakeVolume) beat(m *testMaster) {
 	f.mu.Lock()
 	hb := &pb.Heartbeat{Ip: "127.0.0.1", Port: uint32(f.port), Full: true, Disks: []*pb.DiskCapacity{{MaxVolumeCount: 8}}}
 	for _, v := range f.volumes {
