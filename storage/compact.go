@@ -115,6 +115,7 @@ func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart, 
 	}
 	var copyErr error
 	count := 0
+	throttle := v.newThrottle()
 	snap.Ascend(func(key uint64, mv needlemap.Value) bool {
 		if mv.Deleted() {
 			return true
@@ -148,7 +149,10 @@ func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart, 
 		if at, ok := ExpiresAt(n); ok && !v.now().Before(at) {
 			return true
 		}
-		copyErr = c.appendRecord(key, n.Size, rec)
+		if copyErr = c.appendRecord(key, n.Size, rec); copyErr != nil {
+			return false
+		}
+		copyErr = throttle.wait(ctx, v.done, int64(len(rec)))
 		return copyErr == nil
 	})
 	if copyErr != nil {

@@ -10,7 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"weedfs.dev/weed/storage/needle"
 	"weedfs.dev/weed/storage/vfs"
 )
 
@@ -402,6 +404,55 @@ func TestCompactionLeftovers(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "c_1"+ext)); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("leftovers %v: %s still there (%v)", files, ext, err)
 			}
+		}
+	}
+}
+
+// TestCompactThrottle checks the pacing arithmetic with a fake clock that
+// the throttle's sleeps advance: copying B bytes at R bytes a second takes
+// B/R seconds of (fake) time, and a cancelled context stops the copy.
+func TestCompactThrottle(t *testing.T) {
+	dir := t.TempDir()
+	clock := time.Unix(1_700_000_000, 0)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	const rate = 100 << 10
+	v := mustCreate(t, vfs.Default(), dir, VolumeOptions{Now: now, CompactBytesPerSecond: rate})
+	defer v.Close()
+	var slept time.Duration
+	v.sleep = func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		slept += d
+		clock = clock.Add(d)
+		return nil
+	}
+	var copied int64
+	for k := uint64(1); k <= 100; k++ {
+		res := mustWrite(t, v, &needle.Needle{ID: k, Cookie: 1, Data: testData(5000, k)}, WriteOptions{})
+		copied += needle.RecordLen(res.Size, needle.Version3)
+	}
+	if err := v.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Duration(float64(copied) / rate * float64(time.Second))
+	if slept < want-time.Millisecond || slept > want+time.Millisecond {
+		t.Fatalf("slept %v copying %d bytes at %d B/s, want %v", slept, copied, rate, want)
+	}
+	if err := v.CleanupCompact(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	v.sleep = func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return sleepCtx(ctx, d)
+	}
+	if err := v.Compact(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("compaction with a cancelled context: %v", err)
+	}
+	for _, ext := range []string{extCompacted, extCompactIx} {
+		if _, err := os.Stat(filepath.Join(dir, "c_1"+ext)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s left by a cancelled compaction: %v", ext, err)
 		}
 	}
 }

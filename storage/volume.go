@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,10 @@ type VolumeOptions struct {
 	Logger *slog.Logger
 	// Now is the clock for AppendAtNs and TTL expiry; nil means time.Now.
 	Now func() time.Time
+	// CompactBytesPerSecond throttles the copy of Compact (SeaweedFS's
+	// -compactionMBps), so a vacuum leaves disk time to the traffic;
+	// 0 means no limit.
+	CompactBytesPerSecond int64
 }
 
 // Volume is one open volume: its .dat, .idx and .vif files and the in-memory
@@ -79,6 +84,10 @@ type Volume struct {
 	now        func() time.Time
 	sizeLimit  int64
 	fsyncAll   bool
+	// compactRate is VolumeOptions.CompactBytesPerSecond; sleep waits
+	// for the throttle (a test replaces it).
+	compactRate int64
+	sleep       func(context.Context, time.Duration) error
 
 	// wmu serializes everything that appends to .dat/.idx or swaps files:
 	// writes, deletes, mode changes, compaction commit, Close.

@@ -34,6 +34,9 @@ func OpenVolume(fsys vfs.FS, dir, collection string, id uint32, opts VolumeOptio
 		sizeLimit:  opts.SizeLimit,
 		fsyncAll:   opts.Fsync,
 		done:       make(chan struct{}),
+
+		compactRate: opts.CompactBytesPerSecond,
+		sleep:       sleepCtx,
 	}
 	v.sync.cond = sync.NewCond(&v.sync.mu)
 	if v.logger == nil {
