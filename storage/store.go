@@ -47,6 +47,8 @@ type StoreOptions struct {
 	SizeLimit int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CompactBytesPerSecond throttles compactions; 0 means no limit.
+	CompactBytesPerSecond int64
 }
 
 // Store is the set of volumes on a server's data folders. Volume ids are
@@ -135,7 +137,8 @@ func (s *Store) load(ctx context.Context, loc *location) error {
 }
 
 func (s *Store) volumeOptions() VolumeOptions {
-	return VolumeOptions{Fsync: s.opts.Fsync, SizeLimit: s.opts.SizeLimit, Logger: s.logger, Now: s.opts.Now}
+	return VolumeOptions{Fsync: s.opts.Fsync, SizeLimit: s.opts.SizeLimit, Logger: s.logger, Now: s.opts.Now,
+		CompactBytesPerSecond: s.opts.CompactBytesPerSecond}
 }
 
 // ParseVolumeFileName reads "<collection>_<id>.dat" or "<id>.dat". The id
