@@ -3,7 +3,6 @@ package master
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -265,6 +264,5 @@ func assignOK(t testing.TB, addr string, q url.Values) client.Assignment {
 	return a
 }
 
-var errStop = errors.New("stop")
 
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
