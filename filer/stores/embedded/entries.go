@@ -1,0 +1,121 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"weedfs.dev/weed/filer"
+)
+
+// InsertEntry implements filer.Store.
+func (s *Store) InsertEntry(ctx context.Context, e *filer.Entry) error {
+	val, err := filer.EncodeEntry(e)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(w writer, _ reader) error {
+		return w.Set(entryKey(e.FullPath), val, nil)
+	})
+}
+
+// UpdateEntry implements filer.Store.
+func (s *Store) UpdateEntry(ctx context.Context, e *filer.Entry) error {
+	val, err := filer.EncodeEntry(e)
+	if err != nil {
+		return err
+	}
+	key := entryKey(e.FullPath)
+	return s.write(ctx, func(w writer, r reader) error {
+		if _, err := get(r, key); err != nil {
+			return fmt.Errorf("embedded: update %s: %w", e.FullPath, err)
+		}
+		return w.Set(key, val, nil)
+	})
+}
+
+// FindEntry implements filer.Store.
+func (s *Store) FindEntry(ctx context.Context, path string) (*filer.Entry, error) {
+	var val []byte
+	err := s.read(ctx, func(r reader) error {
+		var err error
+		val, err = get(r, entryKey(path))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: find %s: %w", path, err)
+	}
+	return filer.DecodeEntry(path, val)
+}
+
+// DeleteEntry implements filer.Store.
+func (s *Store) DeleteEntry(ctx context.Context, path string) error {
+	return s.write(ctx, func(w writer, _ reader) error {
+		return w.Delete(entryKey(path), nil)
+	})
+}
+
+// DeleteFolderChildren implements filer.Store with two range deletions,
+// so its cost does not grow with the number of descendants.
+func (s *Store) DeleteFolderChildren(ctx context.Context, dir string) error {
+	return s.write(ctx, func(w writer, _ reader) error {
+		if dir != "/" { // the root's children lie inside its descendants' range
+			p := childrenPrefix(dir)
+			if err := w.DeleteRange(p, prefixEnd(p), nil); err != nil {
+				return fmt.Errorf("embedded: delete children of %s: %w", dir, err)
+			}
+		}
+		p := descendantsPrefix(dir)
+		if err := w.DeleteRange(p, prefixEnd(p), nil); err != nil {
+			return fmt.Errorf("embedded: delete descendants of %s: %w", dir, err)
+		}
+		return nil
+	})
+}
+
+// ListDirectory implements filer.Store. The listing reads one consistent
+// view of the store (an iterator's snapshot).
+func (s *Store) ListDirectory(ctx context.Context, dir, startName string, inclusive bool, prefix string, limit int, fn func(*filer.Entry) bool) (string, error) {
+	children := childrenPrefix(dir)
+	lower := append(append([]byte(nil), children...), prefix...)
+	opts := &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)}
+	seek := append(append([]byte(nil), children...), startName...)
+	var last string
+	err := s.read(ctx, func(r reader) error {
+		it, err := r.NewIter(opts)
+		if err != nil {
+			return fmt.Errorf("embedded: list %s: %w", dir, err)
+		}
+		defer it.Close()
+		ok := it.SeekGE(seek)
+		if ok && !inclusive && bytes.Equal(it.Key(), seek) {
+			ok = it.Next()
+		}
+		for n := 0; ok && (limit <= 0 || n < limit); ok = it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			name := string(it.Key()[len(children):])
+			val, err := it.ValueAndErr()
+			if err != nil {
+				return fmt.Errorf("embedded: list %s: %w", dir, err)
+			}
+			e, err := filer.DecodeEntry(filer.Join(dir, name), append([]byte(nil), val...))
+			if err != nil {
+				return err
+			}
+			n++
+			last = name
+			if !fn(e) {
+				break
+			}
+		}
+		if err := it.Error(); err != nil {
+			return fmt.Errorf("embedded: list %s: %w", dir, err)
+		}
+		return nil
+	})
+	return last, err
+}

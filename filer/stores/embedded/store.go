@@ -1,0 +1,165 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"weedfs.dev/weed/filer"
+)
+
+// Store is the embedded filer.Store: one Pebble database in a folder.
+type Store struct {
+	db  *pebble.DB
+	log *slog.Logger
+
+	// mu guards closed: Pebble panics when used after Close, so every
+	// call holds mu for reading and Close takes it for writing.
+	mu     sync.RWMutex
+	closed bool
+}
+
+// Open opens (creating if needed) the store in dir. A nil logger
+// discards Pebble's messages.
+func Open(dir string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := &pebble.Options{Logger: pebbleLogger{log}}
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", dir, err)
+	}
+	return &Store{db: db, log: log}, nil
+}
+
+var _ filer.Store = (*Store)(nil)
+
+// Name implements filer.Store.
+func (s *Store) Name() string { return "embedded" }
+
+// Close implements filer.Store. A transaction still open is abandoned.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("embedded: close: %w", err)
+	}
+	return nil
+}
+
+// enter holds the store open for one call; it fails with ErrUnavailable
+// once the store is closed. The caller must call s.mu.RUnlock.
+func (s *Store) enter() error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return fmt.Errorf("embedded: store closed: %w", filer.ErrUnavailable)
+	}
+	return nil
+}
+
+// reader is what reads go through: the database, or a transaction's
+// indexed batch (which sees the batch's own writes over the database).
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+// writer is what writes go through: a transaction's batch, or a batch of
+// one call committed with a WAL sync.
+type writer interface {
+	Set(key, value []byte, o *pebble.WriteOptions) error
+	Delete(key []byte, o *pebble.WriteOptions) error
+	DeleteRange(start, end []byte, o *pebble.WriteOptions) error
+}
+
+// get returns a copy of the value under key, or ErrNotFound.
+func get(r reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, filer.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("embedded: get: %w", err)
+	}
+	out := append([]byte(nil), v...)
+	if err := closer.Close(); err != nil {
+		return nil, fmt.Errorf("embedded: get: %w", err)
+	}
+	return out, nil
+}
+
+// write applies fn to ctx's transaction, or else to a fresh batch that
+// is committed with a WAL sync before write returns, so an acknowledged
+// write survives a crash. Concurrent syncs share one fsync (Pebble's
+// commit pipeline groups them).
+func (s *Store) write(ctx context.Context, fn func(w writer, r reader) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if tx := txFrom(ctx); tx != nil {
+		tx.mu.Lock()
+		defer tx.mu.Unlock()
+		if tx.batch == nil {
+			return fmt.Errorf("embedded: transaction already ended: %w", filer.ErrTx)
+		}
+		return fn(tx.batch, tx.batch)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := fn(b, s.db); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("embedded: commit: %w", err)
+	}
+	return nil
+}
+
+// read applies fn to ctx's transaction or to the database.
+func (s *Store) read(ctx context.Context, fn func(r reader) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	if tx := txFrom(ctx); tx != nil {
+		tx.mu.Lock()
+		defer tx.mu.Unlock()
+		if tx.batch == nil {
+			return fmt.Errorf("embedded: transaction already ended: %w", filer.ErrTx)
+		}
+		return fn(tx.batch)
+	}
+	return fn(s.db)
+}
+
+// pebbleLogger sends Pebble's messages to slog. Pebble calls Fatalf only
+// for damage it cannot go on from and requires that Fatalf not return;
+// instead of exiting the process from a library, it logs and panics, so
+// the owner of the process decides.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Info(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.log.Error(msg, "component", "pebble", "fatal", true)
+	panic("embedded: pebble: " + msg)
+}
