@@ -28,16 +28,24 @@ func (e entry) value() Value {
 }
 
 // arena is append-only storage for blocks, in chunks so that growing never
-// copies what is there and never doubles the memory held.
+// copies what is there and never doubles the memory held. Chunks double in
+// size from minChunk up to chunkSize, so the many small maps of a server
+// with many volumes stay small.
 type arena struct {
 	chunks [][]byte
+	held   int // sum of the chunks' capacities
 }
+
+// minChunk is the first chunk's size.
+const minChunk = 1 << 10
 
 // alloc returns n fresh bytes and where they live.
 func (a *arena) alloc(n int) (chunk, off uint32, b []byte) {
 	last := len(a.chunks) - 1
 	if last < 0 || cap(a.chunks[last])-len(a.chunks[last]) < n {
-		a.chunks = append(a.chunks, make([]byte, 0, max(chunkSize, n)))
+		size := max(n, min(chunkSize, max(minChunk, a.held)))
+		a.chunks = append(a.chunks, make([]byte, 0, size))
+		a.held += size
 		last++
 	}
 	c := a.chunks[last]
@@ -52,13 +60,7 @@ func (a *arena) at(chunk, off uint32) []byte {
 }
 
 // bytes is the memory the arena holds.
-func (a *arena) bytes() int {
-	n := 0
-	for _, c := range a.chunks {
-		n += cap(c)
-	}
-	return n
-}
+func (a *arena) bytes() int { return a.held }
 
 // used is the part of the arena blocks occupy.
 func (a *arena) used() int {

@@ -34,3 +34,16 @@ func TestBlockIndexSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallMapIsSmall: a volume with few needles must not hold the large
+// chunks a big one uses.
+func TestSmallMapIsSmall(t *testing.T) {
+	m := New()
+	for k := range uint64(600) {
+		m.Set(k*3, uint32(k), 10)
+	}
+	held := m.frozen.keys.bytes() + m.frozen.slots.bytes()
+	if m.frozen.n == 0 || held > 4*(m.frozen.n*(slotBytes+1)) {
+		t.Fatalf("%d frozen entries hold %d arena bytes", m.frozen.n, held)
+	}
+}
