@@ -283,4 +283,3 @@ func TestGrowthWithReplication(t *testing.T) {
 	resp, b = get(t, m.addr, "/vol/grow", nil)
 	wantError(t, resp, b, http.StatusNotAcceptable, "can not parse parameter count ")
 }
-

@@ -264,5 +264,4 @@ func assignOK(t testing.TB, addr string, q url.Values) client.Assignment {
 	return a
 }
 
-
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
