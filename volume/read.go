@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -43,8 +44,7 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	q := r.URL.Query()
-	n, err := s.store.Read(r.Context(), t.fid.VolumeID, t.fid.Key, t.fid.Cookie,
-		storage.ReadOptions{ReadDeleted: q.Get("readDeleted") == "true"})
+	n, body, err := s.readNeedle(r, t)
 	switch {
 	case err == nil:
 	case errors.Is(err, storage.ErrVolumeNotFound), errors.Is(err, storage.ErrNotFound),
@@ -84,6 +84,13 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 	}
 
 	data := n.Data
+	if body != nil { // HEAD of a plain needle: its length, not its bytes
+		h.Set("Content-Type", ctype)
+		setDisposition(h, q, name)
+		applyOverrides(h, q)
+		http.ServeContent(w, r, "", modTime, body)
+		return
+	}
 	if n.IsChunkManifest() && q.Get("cm") != "false" {
 		s.serveManifest(w, r, n, name, modTime)
 		return
@@ -100,20 +107,62 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 		ctype = "application/octet-stream"
 	}
 	h.Set("Content-Type", ctype)
-	if name != "" {
-		disp := "inline"
-		if q.Get("dl") == "true" || q.Get("dl") == "1" {
-			disp = "attachment"
-		}
-		h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": name}))
+	setDisposition(h, q, name)
+	applyOverrides(h, q)
+	// ServeContent answers Range (one or many), If-Modified-Since and HEAD.
+	http.ServeContent(w, r, "", modTime, bytes.NewReader(data))
+}
+
+// setDisposition names the file for the browser: inline, or attachment
+// with ?dl=true.
+func setDisposition(h http.Header, q url.Values, name string) {
+	if name == "" {
+		return
 	}
+	disp := "inline"
+	if q.Get("dl") == "true" || q.Get("dl") == "1" {
+		disp = "attachment"
+	}
+	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": name}))
+}
+
+// applyOverrides sets the headers the response-* parameters ask for.
+func applyOverrides(h http.Header, q url.Values) {
 	for param, header := range responseOverrides {
 		if v := q.Get(param); v != "" {
 			h.Set(header, v)
 		}
 	}
-	// ServeContent answers Range (one or many), If-Modified-Since and HEAD.
-	http.ServeContent(w, r, "", modTime, bytes.NewReader(data))
+}
+
+// readNeedle reads the needle a request names. A HEAD of a needle that is
+// neither compressed nor a manifest reads only its metadata, and body is a
+// stand-in of the data's length for http.ServeContent (never read from).
+func (s *Server) readNeedle(r *http.Request, t target) (*needle.Needle, io.ReadSeeker, error) {
+	opts := storage.ReadOptions{ReadDeleted: r.URL.Query().Get("readDeleted") == "true"}
+	if r.Method == http.MethodHead {
+		vol, err := s.store.Volume(t.fid.VolumeID)
+		if err != nil {
+			return nil, nil, err
+		}
+		n, size, err := vol.ReadMeta(r.Context(), t.fid.Key, t.fid.Cookie, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !n.IsGzipped() && !n.IsChunkManifest() {
+			return n, io.NewSectionReader(zeros{}, 0, int64(size)), nil
+		}
+	}
+	n, err := s.store.Read(r.Context(), t.fid.VolumeID, t.fid.Key, t.fid.Cookie, opts)
+	return n, nil, err
+}
+
+// zeros is an io.ReaderAt of zero bytes, the body of a HEAD stand-in.
+type zeros struct{}
+
+func (zeros) ReadAt(p []byte, off int64) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 func acceptsGzip(r *http.Request) bool {
