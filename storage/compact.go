@@ -116,6 +116,7 @@ func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart, 
 	var copyErr error
 	count := 0
 	throttle := v.newThrottle()
+	var buf []byte
 	snap.Ascend(func(key uint64, mv needlemap.Value) bool {
 		if mv.Deleted() {
 			return true
@@ -130,7 +131,11 @@ func (v *Volume) copyLive(ctx context.Context, dat, idxFile vfs.File, idxStart, 
 			v.logger.Error("compaction drops a needle whose entry points outside the data file", "key", key, "offset", off)
 			return true
 		}
-		rec := make([]byte, recLen)
+		// One buffer for all records: appendRecord copies the bytes.
+		if int64(cap(buf)) < recLen {
+			buf = make([]byte, recLen)
+		}
+		rec := buf[:recLen]
 		if copyErr = readFull(dat, rec, mv.ByteOffset()); copyErr != nil && !errors.Is(copyErr, ErrCorrupt) {
 			return false
 		}
