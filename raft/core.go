@@ -61,6 +61,15 @@ type Core struct {
 
 	prevSoft SoftState
 	prevHard *raftpb.HardState
+	// stableCommit is the commit index the driver has persisted (Advance
+	// of a Ready with a HardState). A follower appends a configuration
+	// change only once the commit covering the previous one is durable, so
+	// that a peer restarting with the change in its log knows the previous
+	// one committed and applies it before campaigning (apply-time
+	// configuration changes are safe under that invariant, etcd-io/etcd#7625;
+	// it also survives drivers that persist entries and HardState
+	// separately).
+	stableCommit uint64
 }
 
 // NewCore builds the core of a peer from what it persisted: hs (nil: zero),
@@ -87,6 +96,7 @@ func NewCore(cfg CoreConfig, hs *raftpb.HardState, snap *raftpb.SnapshotMeta, bo
 	if hs != nil {
 		c.term, c.vote = hs.Term, hs.Vote
 		c.prevHard = proto.Clone(hs).(*raftpb.HardState)
+		c.stableCommit = hs.Commit
 	}
 	first, err := cfg.Log.FirstIndex()
 	if err != nil {

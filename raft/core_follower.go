@@ -36,12 +36,20 @@ func (c *Core) handleAppend(m *raftpb.Message) error {
 		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: c.log.committed})
 		return nil
 	}
-	lastNew, ok, err := c.log.maybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries)
+	ents := c.confSafePrefix(m)
+	lastNew, ok, err := c.log.maybeAppend(m.Index, m.LogTerm, m.Commit, ents)
 	if err != nil {
 		return err
 	}
 	if ok {
 		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: lastNew})
+		if len(ents) < len(m.Entries) {
+			// A configuration change was held back: have the leader rewind
+			// to it (a rejection past our match) instead of waiting for a
+			// heartbeat to notice.
+			c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: lastNew + 1,
+				Reject: true, RejectHint: lastNew})
+		}
 		return nil
 	}
 	// Hint the leader at the last entry that may match: at most our last
@@ -75,4 +83,28 @@ func (c *Core) handleSnapshot(m *raftpb.Message) {
 	}
 	c.setConf(conf)
 	c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP, Index: c.log.lastIndex()})
+}
+
+// confSafePrefix returns the entries of m the follower may append now. A
+// configuration change at index e is held back (the leader resends it) until
+// the persisted commit index covers the previous configuration change, which
+// is at most min(m.Commit, e-1) since a leader proposes a change only once
+// the previous one is applied. At most one change is taken per append: the
+// next one's predecessor would be that unpersisted one.
+func (c *Core) confSafePrefix(m *raftpb.Message) []*raftpb.Entry {
+	seen := false
+	for i, e := range m.Entries {
+		if e.Type != raftpb.EntryType_ENTRY_CONF_CHANGE {
+			continue
+		}
+		if seen || c.stableCommit < min(m.Commit, e.Index-1) {
+			if c.log.matchTerm(e.Index, e.Term) {
+				// Already in our log (appended safely before): keep going.
+				continue
+			}
+			return m.Entries[:i]
+		}
+		seen = true
+	}
+	return m.Entries
 }

@@ -61,6 +61,10 @@ func (c *Core) Ready() Ready {
 func (c *Core) Advance(rd Ready) {
 	if rd.Snapshot != nil {
 		c.log.stableSnapTo(rd.Snapshot.Index)
+		c.stableCommit = max(c.stableCommit, rd.Snapshot.Index)
+	}
+	if rd.HardState != nil {
+		c.stableCommit = rd.HardState.Commit
 	}
 	if n := len(rd.Entries); n > 0 {
 		c.log.stableTo(rd.Entries[n-1].Index, rd.Entries[n-1].Term)
