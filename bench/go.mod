@@ -1,6 +1,6 @@
 module weedfs.dev/weed/bench
 
-go 1.26
+go 1.26.0
 
 replace weedfs.dev/weed => ../
 
@@ -22,6 +22,6 @@ require (
 	github.com/hashicorp/golang-lru v1.0.2 // indirect
 	github.com/mattn/go-colorable v0.1.12 // indirect
 	github.com/mattn/go-isatty v0.0.14 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
