@@ -240,9 +240,12 @@ func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
 		live    []uint64
 		deleted []uint64
 	)
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(g.release) }) }
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer release() // never leave the compaction waiting
 		for k := uint64(1000); k < 1_000_000; k++ {
 			select {
 			case <-stop:
@@ -266,7 +269,7 @@ func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
 				live = append(live, k)
 			}
 			if len(live)+len(deleted) == 200 {
-				close(g.release) // let the compaction go on
+				release() // let the compaction go on
 			}
 			mu.Unlock()
 		}

@@ -72,20 +72,28 @@ func TestGroupCommit(t *testing.T) {
 			errs <- err
 		}()
 	}
-	<-fs.started
-	// Wait until every writer has published its append; they are all
-	// waiting for durability now, behind the gated sync.
-	for {
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+	select {
+	case <-fs.started:
+	case <-allDone: // every writer failed before syncing; reported below
+	}
+	// Wait until every writer has published its append (or failed); they
+	// are all waiting for durability now, behind the gated sync.
+	for i := 0; ; i++ {
 		v.mu.RLock()
 		seq := v.writeSeq
 		v.mu.RUnlock()
-		if seq == writers {
+		if seq+uint64(len(errs)) >= writers {
 			break
+		}
+		if i > 100_000_000 {
+			t.Fatalf("only %d of %d writers published", seq, writers)
 		}
 		runtime.Gosched()
 	}
 	close(fs.gate)
-	wg.Wait()
+	<-allDone
 	close(errs)
 	for err := range errs {
 		if err != nil {
