@@ -309,10 +309,20 @@ func TestCompactWithConcurrentReadersAndWriter(t *testing.T) {
 // modes: the volume reopens as the old or the new volume, whole, holding
 // every write acknowledged before the crash.
 func TestCompactCrash(t *testing.T) {
-	setup, during := compactSetup(), compactDuring()
+	compactCrashCase(t, compactSetup(), compactDuring(), allKeys(32))
+	// Random workloads too: -crash.seeds=N runs N-1 of them.
+	for seed := uint64(2); seed <= uint64(*crashSeeds); seed++ {
+		ops := crashWorkload(seed+1000, 45)
+		ops[29].fsync = true
+		compactCrashCase(t, ops[:30], ops[30:], allKeys(11))
+	}
+}
+
+// compactCrashCase runs setup, Compact, during and CommitCompact, cutting
+// the power before every file operation after setup.
+func compactCrashCase(t *testing.T, setup, during []crashOp, keys []uint64) {
 	all := append(append([]crashOp(nil), setup...), during...)
 	states := applyModel(all)
-	keys := allKeys(32)
 
 	run := func(cfs *vfs.CrashFS) (attempted, durable int, committed bool) {
 		v, err := CreateVolume(cfs, "/", "c", 1, VolumeOptions{})
