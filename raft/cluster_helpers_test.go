@@ -132,11 +132,19 @@ func clusterConfig(id uint64) raft.Config {
 }
 
 func newHTTPCluster(t testing.TB, n int) *httpCluster {
+	return newHTTPClusterWith(t, n, nil)
+}
+
+// newHTTPClusterWith lets tweak change each node's configuration.
+func newHTTPClusterWith(t testing.TB, n int, tweak func(id uint64, cfg *raft.Config)) *httpCluster {
 	t.Helper()
 	c := &httpCluster{t: t, nodes: map[uint64]*httpNode{}}
 	var members []*raftpb.Member
 	for id := uint64(1); id <= uint64(n); id++ {
 		nd := c.newNode(id)
+		if tweak != nil {
+			tweak(id, &nd.cfg)
+		}
 		members = append(members, &raftpb.Member{Id: id, Address: nd.addr})
 	}
 	for _, nd := range c.all() {

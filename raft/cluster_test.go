@@ -215,3 +215,45 @@ func TestClusterHTTPFiveNodes(t *testing.T) {
 	acked["majority"] = "1"
 	checkComplete(t, c, acked, 15*time.Second)
 }
+
+// TestClusterHTTPSnapshotCatchUp: a follower cut off while the others
+// compact their logs catches up through a snapshot streamed over HTTP.
+func TestClusterHTTPSnapshotCatchUp(t *testing.T) {
+	const cutID = 3
+	c := newHTTPClusterWith(t, 3, func(id uint64, cfg *raft.Config) {
+		cfg.SnapshotEntries, cfg.TrailingEntries = 40, 10
+		if id == cutID {
+			cfg.SnapshotEntries = 1 << 40 // it never snapshots itself
+		}
+	})
+	lead := c.leader(10 * time.Second)
+	if lead.id == cutID {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for try := 0; lead.id == cutID; try++ {
+			if err := lead.r.TransferLeadership(ctx, 1); err != nil && try == 3 {
+				t.Fatal(err)
+			}
+			lead = c.leader(10 * time.Second)
+		}
+	}
+	cut := c.nodes[cutID]
+	cut.gate.block()
+	l := startLoad(c, 4, "s")
+	l.waitMore(t, 200, 15*time.Second)
+	acked := l.finish()
+	cut.gate.unblock()
+	checkComplete(t, c, acked, 15*time.Second)
+	st := cut.r.Status()
+	if st.SnapshotIndex == 0 {
+		t.Fatal("the cut-off follower caught up without a snapshot")
+	}
+	meta, rc, err := cut.snaps.Latest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	if meta.Index != st.SnapshotIndex || len(meta.Conf.GetMembers()) != 3 {
+		t.Fatalf("stored snapshot %d with %d members, status says %d", meta.Index, len(meta.Conf.GetMembers()), st.SnapshotIndex)
+	}
+}
