@@ -49,8 +49,7 @@ func TestVacuumCompactsWhileOtherVolumesTakeWrites(t *testing.T) {
 	}
 
 	// Writes to another collection go on while the vacuum runs.
-	other := assignOK(t, m.addr, url.Values{"collection": {"live"}})
-	_ = other
+	assignOK(t, m.addr, url.Values{"collection": {"live"}})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -79,6 +78,8 @@ func TestVacuumCompactsWhileOtherVolumesTakeWrites(t *testing.T) {
 		}
 	}()
 
+	written := func() int { mu.Lock(); defer mu.Unlock(); return writes }
+	waitFor(t, 10*time.Second, "writes to the other collection", func() bool { return written() > 0 })
 	resp, b = get(t, m.addr, "/vol/vacuum", url.Values{"garbageThreshold": {"0.3"}})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("/vol/vacuum: %d %s", resp.StatusCode, b)
@@ -87,6 +88,8 @@ func TestVacuumCompactsWhileOtherVolumesTakeWrites(t *testing.T) {
 	waitFor(t, 20*time.Second, "compaction of the volume", func() bool {
 		return vol.Info().CompactionRevision > before.CompactionRevision && m.VacuumRuns() > 0
 	})
+	n := written()
+	waitFor(t, 10*time.Second, "more writes after the vacuum", func() bool { return written() > n })
 	close(stop)
 	wg.Wait()
 
