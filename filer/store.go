@@ -59,7 +59,9 @@ type Store interface {
 	// starts at the first child), only names starting with prefix, at
 	// most limit of them (limit <= 0 means no limit), until fn returns
 	// false. It returns the name of the last entry passed to fn ("" when
-	// none). fn must not call the store with a write on the same ctx.
+	// none). Stores read in pages and call fn with nothing held, so fn
+	// may call the store again, also with the same (transaction) ctx;
+	// whether fn's own changes to not yet listed names show is unspecified.
 	ListDirectory(ctx context.Context, dir, startName string, inclusive bool, prefix string, limit int, fn func(*Entry) bool) (last string, err error)
 
 	// BeginTx starts a transaction carried by the returned context.

@@ -75,14 +75,46 @@ func (s *Store) DeleteFolderChildren(ctx context.Context, dir string) error {
 	})
 }
 
-// ListDirectory implements filer.Store. The listing reads one consistent
-// view of the store (an iterator's snapshot).
+// pageSize is how many entries or KV pairs a listing or scan reads at a
+// time. fn runs between pages with nothing held, so it may call the store
+// again, on the same transaction too.
+const pageSize = 1000
+
+// ListDirectory implements filer.Store. Each page of pageSize entries is
+// read from one consistent view; fn sees changes made between pages.
 func (s *Store) ListDirectory(ctx context.Context, dir, startName string, inclusive bool, prefix string, limit int, fn func(*filer.Entry) bool) (string, error) {
+	last := ""
+	for n := 0; limit <= 0 || n < limit; {
+		want := pageSize
+		if limit > 0 {
+			want = min(want, limit-n)
+		}
+		page, err := s.listPage(ctx, dir, startName, inclusive, prefix, want)
+		if err != nil {
+			return last, err
+		}
+		for _, e := range page {
+			n++
+			last = e.Name()
+			if !fn(e) {
+				return last, nil
+			}
+		}
+		if len(page) < want {
+			break
+		}
+		startName, inclusive = last, false
+	}
+	return last, nil
+}
+
+// listPage reads up to n children of dir in name order.
+func (s *Store) listPage(ctx context.Context, dir, startName string, inclusive bool, prefix string, n int) ([]*filer.Entry, error) {
 	children := childrenPrefix(dir)
 	lower := append(append([]byte(nil), children...), prefix...)
 	opts := &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)}
 	seek := append(append([]byte(nil), children...), startName...)
-	var last string
+	var page []*filer.Entry
 	err := s.read(ctx, func(r reader) error {
 		it, err := r.NewIter(opts)
 		if err != nil {
@@ -93,7 +125,7 @@ func (s *Store) ListDirectory(ctx context.Context, dir, startName string, inclus
 		if ok && !inclusive && bytes.Equal(it.Key(), seek) {
 			ok = it.Next()
 		}
-		for n := 0; ok && (limit <= 0 || n < limit); ok = it.Next() {
+		for ; ok && len(page) < n; ok = it.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -106,16 +138,12 @@ func (s *Store) ListDirectory(ctx context.Context, dir, startName string, inclus
 			if err != nil {
 				return err
 			}
-			n++
-			last = name
-			if !fn(e) {
-				break
-			}
+			page = append(page, e)
 		}
 		if err := it.Error(); err != nil {
 			return fmt.Errorf("embedded: list %s: %w", dir, err)
 		}
 		return nil
 	})
-	return last, err
+	return page, err
 }

@@ -36,21 +36,46 @@ func (s *Store) KvDelete(ctx context.Context, key []byte) error {
 	})
 }
 
-// KvScan implements filer.Store.
+// KvScan implements filer.Store, reading pageSize pairs at a time.
 func (s *Store) KvScan(ctx context.Context, prefix, start []byte, limit int, fn func(key, value []byte) bool) error {
-	lower := kvKey(prefix)
-	seek := lower
-	if bytes.Compare(start, prefix) > 0 {
-		seek = kvKey(start)
+	if bytes.Compare(start, prefix) < 0 {
+		start = prefix
 	}
+	for n := 0; limit <= 0 || n < limit; {
+		want := pageSize
+		if limit > 0 {
+			want = min(want, limit-n)
+		}
+		keys, vals, err := s.kvPage(ctx, prefix, start, want)
+		if err != nil {
+			return err
+		}
+		for i := range keys {
+			n++
+			if !fn(keys[i], vals[i]) {
+				return nil
+			}
+		}
+		if len(keys) < want {
+			return nil
+		}
+		// The next page starts at the smallest key above the last one.
+		start = append(keys[len(keys)-1], 0)
+	}
+	return nil
+}
+
+// kvPage reads up to n pairs with keys starting with prefix, from start.
+func (s *Store) kvPage(ctx context.Context, prefix, start []byte, n int) (keys, vals [][]byte, err error) {
+	lower := kvKey(prefix)
 	opts := &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)}
-	return s.read(ctx, func(r reader) error {
+	err = s.read(ctx, func(r reader) error {
 		it, err := r.NewIter(opts)
 		if err != nil {
 			return fmt.Errorf("embedded: kv scan: %w", err)
 		}
 		defer it.Close()
-		for ok, n := it.SeekGE(seek), 0; ok && (limit <= 0 || n < limit); ok, n = it.Next(), n+1 {
+		for ok := it.SeekGE(kvKey(start)); ok && len(keys) < n; ok = it.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -58,13 +83,13 @@ func (s *Store) KvScan(ctx context.Context, prefix, start []byte, limit int, fn 
 			if err != nil {
 				return fmt.Errorf("embedded: kv scan: %w", err)
 			}
-			if !fn(it.Key()[1:], val) {
-				break
-			}
+			keys = append(keys, append([]byte(nil), it.Key()[1:]...))
+			vals = append(vals, append([]byte(nil), val...))
 		}
 		if err := it.Error(); err != nil {
 			return fmt.Errorf("embedded: kv scan: %w", err)
 		}
 		return nil
 	})
+	return keys, vals, err
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("ListPages", func(t *testing.T) { testListPages(t, newStore(t)) })
 	t.Run("DeleteFolderChildren", func(t *testing.T) { testDeleteFolderChildren(t, newStore(t)) })
 	t.Run("DeleteRootChildren", func(t *testing.T) { testDeleteRootChildren(t, newStore(t)) })
+	t.Run("MoveWhileListingInTx", func(t *testing.T) { testMoveWhileListing(t, newStore(t)) })
 	t.Run("TxCommit", func(t *testing.T) { testTxCommit(t, newStore(t)) })
 	t.Run("TxRollback", func(t *testing.T) { testTxRollback(t, newStore(t)) })
 	t.Run("TxMisuse", func(t *testing.T) { testTxMisuse(t, newStore(t)) })

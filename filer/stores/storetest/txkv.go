@@ -231,3 +231,39 @@ func testConcurrentCreates(t *testing.T, s filer.Store) {
 		}
 	}
 }
+
+// testMoveWhileListing moves a folder's children entry by entry from
+// inside the listing callback, in one transaction, as a rename does.
+func testMoveWhileListing(t *testing.T, s filer.Store) {
+	const n = 2500 // more than one page of every store
+	want := names("m", n)
+	insertMany(t, s, "/src", want)
+	moved := 0
+	err := filer.WithTx(context.Background(), s, func(tx context.Context) error {
+		_, err := s.ListDirectory(tx, "/src", "", false, "", 0, func(e *filer.Entry) bool {
+			to := e.Clone()
+			to.FullPath = filer.Join("/dst", e.Name())
+			if err := s.InsertEntry(tx, to); err != nil {
+				t.Error(err)
+				return false
+			}
+			if err := s.DeleteEntry(tx, e.FullPath); err != nil {
+				t.Error(err)
+				return false
+			}
+			moved++
+			return true
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved != n {
+		t.Fatalf("moved %d of %d", moved, n)
+	}
+	got, _ := list(t, s, "/dst", "", false, "", 0)
+	sameNames(t, "moved folder", got, want)
+	got, _ = list(t, s, "/src", "", false, "", 0)
+	sameNames(t, "source folder", got, nil)
+}
