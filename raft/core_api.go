@@ -106,10 +106,14 @@ type ReadState struct {
 // Ready is a batch of work for the driver, who does it in this order:
 //
 //  1. If Snapshot is set, restore the state machine from the snapshot data
-//     the transport received and LogStore.Reset(Snapshot.Index, Snapshot.Term).
+//     the transport received beside the MSG_SNAP (keep it until then; save
+//     it as the latest snapshot only if it is newer than the one you have)
+//     and LogStore.Reset(Snapshot.Index, Snapshot.Term).
 //  2. Persist Entries (LogStore.Append; they may replace a suffix), then
-//     HardState (StableStore.SaveHardState). Both durable before step 3.
-//  3. Send Messages (a MSG_SNAP gets the data of the latest snapshot).
+//     HardState (StableStore.SaveHardState). Both durable before step 3. A
+//     crash between the two is safe; HardState before Entries is not.
+//  3. Send Messages (a MSG_SNAP gets the data of the latest snapshot, whose
+//     meta the core learned through SetSnapshot or NewCore).
 //  4. Apply CommittedEntries in order, calling ApplyConfChange for
 //     ENTRY_CONF_CHANGE entries; serve ReadStates once applied >= Index.
 //  5. Call Advance(rd).

@@ -17,6 +17,12 @@
 // consensus, learners, leadership transfer, and linearizable reads through
 // ReadIndex (optionally lease-based).
 //
+// Configuration changes take effect when applied (as in etcd), which is
+// safe under three invariants the core keeps: a leader proposes a change
+// only once the previous one is applied; a peer campaigns only once it has
+// applied every committed change; a follower appends a change only once the
+// commit index covering the previous one is durable.
+//
 // Storage contracts (LogStore, StableStore, SnapshotStore) are in
 // storage.go; in-memory implementations in memory.go. The package imports
 // nothing of weed outside raft/.
