@@ -16,6 +16,9 @@ const (
 	deletedBit = 1 << 31
 )
 
+// The index packs n-1 into 7 bits.
+const _ uint = 128 - blockLen
+
 // entry is one key with its stored size (deletedBit included).
 type entry struct {
 	key    uint64
@@ -72,42 +75,27 @@ func (a *arena) used() int {
 }
 
 // frozen is the sorted, block-encoded part of a map. A block's key deltas
-// and its slots live in two arenas: the deltas of all blocks (1 byte a
+// and its slots live in two arenas: the keys of all blocks (under 1 byte a
 // needle) and the index stay small enough for the CPU cache, so a lookup
 // usually misses the cache only once, on the slot.
 type frozen struct {
-	keys  arena // per block: n-1 uvarint key deltas
+	keys  arena // per block: its keys, see keys.go
 	slots arena // per block: n slots of offset u32 LE | size u32 LE
 	index blockIndex
 	n     int // entries in all blocks
 }
 
-func uvarintLen(x uint64) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
-	}
-	return n
-}
-
 // add encodes es (sorted, above every frozen key, 1..blockLen entries) as
 // a new last block.
 func (f *frozen) add(es []entry) {
-	deltaBytes := 0
-	for i := 1; i < len(es); i++ {
-		deltaBytes += uvarintLen(es[i].key - es[i-1].key)
-	}
-	kc, ko, kb := f.keys.alloc(deltaBytes)
-	p := 0
-	for i := 1; i < len(es); i++ {
-		p += binary.PutUvarint(kb[p:], es[i].key-es[i-1].key)
-	}
+	size, bitmap := keysSize(es)
+	kc, ko, kb := f.keys.alloc(size)
+	putKeys(kb, es, bitmap)
 	sc, so, sb := f.slots.alloc(len(es) * slotBytes)
 	for i, e := range es {
 		writeSlot(sb[i*slotBytes:], e.offset, e.size)
 	}
-	f.index.add(blockRef{first: es[0].key, n: len(es), keyChunk: kc, keyOff: ko, slotChunk: sc, slotOff: so})
+	f.index.add(blockRef{first: es[0].key, n: len(es), bitmap: bitmap, keyChunk: kc, keyOff: ko, slotChunk: sc, slotOff: so})
 	f.n += len(es)
 }
 
@@ -118,33 +106,11 @@ func (f *frozen) find(key uint64) ([]byte, bool) {
 		return nil, false
 	}
 	r := f.index.ref(bi)
-	i, ok := scanDeltas(f.keys.at(r.keyChunk, r.keyOff), r.n, r.first, key)
+	i, ok := findKey(f.keys.at(r.keyChunk, r.keyOff), r.n, r.bitmap, r.first, key)
 	if !ok {
 		return nil, false
 	}
 	return f.slots.at(r.slotChunk, r.slotOff)[i*slotBytes : (i+1)*slotBytes], true
-}
-
-// scanDeltas returns the position of key in a block of n entries whose
-// first key is first and whose deltas start b.
-func scanDeltas(b []byte, n int, first, key uint64) (int, bool) {
-	k, i, p := first, 0, 0
-	for k < key {
-		i++
-		if i >= n {
-			return 0, false
-		}
-		d := uint64(b[p])
-		if d < 0x80 {
-			p++
-		} else {
-			var w int
-			d, w = binary.Uvarint(b[p:])
-			p += w
-		}
-		k += d
-	}
-	return i, k == key
 }
 
 // readSlot decodes a slot.
@@ -163,23 +129,11 @@ func writeSlot(s []byte, offset, size uint32) {
 func (f *frozen) each(fn func(entry) bool) bool {
 	for bi := range f.index.len() {
 		r := f.index.ref(bi)
-		kb, sb := f.keys.at(r.keyChunk, r.keyOff), f.slots.at(r.slotChunk, r.slotOff)
-		k, p := r.first, 0
-		for i := 0; i < r.n; i++ {
-			if i > 0 {
-				d := uint64(kb[p])
-				if d < 0x80 {
-					p++
-				} else {
-					var w int
-					d, w = binary.Uvarint(kb[p:])
-					p += w
-				}
-				k += d
-			}
-			if !fn(readSlot(sb[i*slotBytes:], k)) {
-				return false
-			}
+		sb := f.slots.at(r.slotChunk, r.slotOff)
+		if !eachKey(f.keys.at(r.keyChunk, r.keyOff), r.n, r.bitmap, r.first, func(i int, k uint64) bool {
+			return fn(readSlot(sb[i*slotBytes:], k))
+		}) {
+			return false
 		}
 	}
 	return true

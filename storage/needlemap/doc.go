@@ -14,7 +14,7 @@
 // holds a sync.RWMutex: read lock for lookups, write lock for changes.
 // Ascend's callback must not change the map.
 //
-// # Layout: about 9.3 bytes a needle
+// # Layout: about 8.9 bytes a needle
 //
 // The memory of this map is what limits how many needles a volume server
 // holds (SeaweedFS spends 16+ bytes a needle, Haystack about 10). Keys of
@@ -23,16 +23,18 @@
 //
 //   - Frozen blocks of up to blockLen (128) entries, sorted and not
 //     overlapping. A block is two runs of bytes in two arenas (append-only
-//     256 KiB chunks): its slots, offset and size at fixed places, so a put
-//     over an existing key or a delete rewrites 8 bytes in place; and its
-//     keys, as uvarint deltas from the block's first key, which lives in
-//     the block index. Deltas and index of 10 million needles take about
-//     12 MB, which a server CPU's cache can hold, so a lookup usually
-//     misses the cache only on the slot (80 MB).
+//     chunks of up to 256 KiB): its slots, offset and size at fixed places,
+//     so a put over an existing key or a delete rewrites 8 bytes in place;
+//     and its keys, relative to the block's first key (which lives in the
+//     block index), as a bitmap when they are dense and as uvarint deltas
+//     otherwise, whichever is smaller. Keys and index of 10 million
+//     needles take about 8 MB, which a server CPU's cache can hold, so a
+//     lookup usually misses the cache only on the slot (80 MB).
 //   - The block index: per block its first key and the places of its two
 //     runs (24 bytes), plus a sparse array of every 4th first key. A lookup
 //     binary-searches the sparse array, reads one cache line of index,
-//     scans at most 127 delta bytes, then reads the slot.
+//     tests one bit and counts the bits below it (or scans at most 127
+//     deltas), then reads the slot.
 //   - The tail: the newest keys above every frozen key, up to 2*blockLen
 //     entries in a sorted slice; when full, its lower half is sealed into
 //     a block. The unsealed upper half absorbs keys that arrive a little
@@ -47,9 +49,11 @@
 //	| arena | bytes     | field                                                   |
 //	|-------|-----------|---------------------------------------------------------|
 //	| slots | 0 .. 8n-1 | n × (offset u32 LE, size u32 LE with bit 31 = deleted)  |
-//	| keys  | 0 ..      | n-1 uvarints: key[i] - key[i-1] for i = 1..n-1          |
+//	| keys  | 0         | bitmap: words u8                                        |
+//	|       | 1 ..      | words × u64 LE; bit j set when first+j is a key         |
+//	| keys  | 0 ..      | deltas: n-1 uvarints, key[i] - key[i-1], i = 1..n-1     |
 //	| index | 0 .. 7    | first key u64                                           |
-//	|       | 8 .. 15   | keyChunk<<40 + keyOff<<8 + n, u64                       |
+//	|       | 8 .. 15   | keyChunk<<40 + keyOff<<8 + bitmap<<7 + (n-1), u64       |
 //	|       | 16 .. 23  | slotChunk<<32 + slotOff, u64                            |
 //
 // Bytes per needle at 10 million needles (gaps 1..8, 1% late keys), from
@@ -58,15 +62,16 @@
 //	| what                     | bytes/needle | why                                        |
 //	|--------------------------|-------------:|--------------------------------------------|
 //	| slots                    |        7.97  | 8 bytes for the 99.6% of keys in blocks     |
-//	| key deltas               |        0.99  | gaps < 128 fit one uvarint byte; a block's  |
-//	|                          |              | first key lives in the index                |
+//	| keys                     |        0.60  | bitmap of ~580 bits per 128 keys (1 byte a  |
+//	|                          |              | key as deltas); first key in the index      |
 //	| block index + sparse     |        0.23  | 24+2 bytes per 128-entry block, + growth    |
 //	| late keys not yet merged |        0.15  | 38,523 keys × ~40 bytes of Go map           |
 //	|                          |              | (bound: n/256 keys)                         |
 //	| arena chunk ends, tail   |      < 0.01  | 256 keys, the unused end of two chunks      |
-//	| measured from the heap   |        9.31  | HeapAlloc after GC, before/after building   |
+//	| measured from the heap   |        8.92  | HeapAlloc after GC, before/after building   |
 //
-// Gaps of 128 or more take 2..10 delta bytes, and a key pattern that is
+// Gaps above 8 make deltas the smaller encoding (1 byte a key below 128,
+// 2..10 bytes above), and a key pattern that is
 // mostly late keys costs merges; both keep working, only slower or larger.
 //
 // Deleted needles stay in the map with their last offset and size (bit 31

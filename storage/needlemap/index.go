@@ -10,6 +10,7 @@ const sparseFanout = 4
 type blockRef struct {
 	first     uint64 // key of the block's first entry
 	n         int    // entries, 1..blockLen
+	bitmap    bool   // keys encoded as a bitmap, not deltas
 	keyChunk  uint32
 	keyOff    uint32
 	slotChunk uint32
@@ -19,7 +20,7 @@ type blockRef struct {
 // indexRef is a blockRef packed into 24 bytes.
 type indexRef struct {
 	first uint64
-	keys  uint64 // keyChunk<<40 | keyOff<<8 | n
+	keys  uint64 // keyChunk<<40 | keyOff<<8 | bitmap<<7 | n-1
 	slots uint64 // slotChunk<<32 | slotOff
 }
 
@@ -61,7 +62,7 @@ func (x *blockIndex) add(r blockRef) {
 	}
 	x.refs = append(grow(x.refs), indexRef{
 		first: r.first,
-		keys:  uint64(r.keyChunk)<<40 | uint64(r.keyOff)<<8 | uint64(r.n),
+		keys:  uint64(r.keyChunk)<<40 | uint64(r.keyOff)<<8 | flag(r.bitmap)<<7 | uint64(r.n-1),
 		slots: uint64(r.slotChunk)<<32 | uint64(r.slotOff),
 	})
 }
@@ -70,7 +71,8 @@ func (x *blockIndex) ref(i int) blockRef {
 	r := x.refs[i]
 	return blockRef{
 		first:     r.first,
-		n:         int(r.keys & 0xff),
+		n:         int(r.keys&0x7f) + 1,
+		bitmap:    r.keys&0x80 != 0,
 		keyChunk:  uint32(r.keys >> 40),
 		keyOff:    uint32(r.keys >> 8),
 		slotChunk: uint32(r.slots >> 32),
@@ -99,4 +101,11 @@ func (x *blockIndex) search(key uint64) int {
 		i++
 	}
 	return i
+}
+
+func flag(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
