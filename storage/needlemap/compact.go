@@ -11,7 +11,7 @@ const (
 	flushDiv = 256
 )
 
-// Map holds key -> Value for one volume in about 9 bytes a needle; doc.go
+// Map holds key -> Value for one volume in under 10 bytes a needle; doc.go
 // explains the layout.
 type Map struct {
 	// Frozen blocks, sorted by key and not overlapping.

@@ -71,8 +71,8 @@
 //	| measured from the heap   |        8.92  | HeapAlloc after GC, before/after building   |
 //
 // Gaps above 8 make deltas the smaller encoding (1 byte a key below 128,
-// 2..10 bytes above), and a key pattern that is
-// mostly late keys costs merges; both keep working, only slower or larger.
+// 2..10 bytes above), and a key pattern that is mostly late keys costs
+// merges; both keep working, only larger or slower.
 //
 // Deleted needles stay in the map with their last offset and size (bit 31
 // of the stored size marks them), so a read of deleted data can find them;
