@@ -47,9 +47,10 @@
 // end of .dat or at a record that does not decode with its key and checksum.
 // The .dat past the last indexed record is then scanned: whole records are
 // indexed again, the torn tail is cut. A missing .idx is rebuilt from .dat.
-// Every cut is logged. A scanned record with Size 0 is a tombstone unless its
-// checksum shows it is an empty needle written over a live one (see
-// recoverTail); SeaweedFS's own rebuild treats all of them as tombstones.
+// Every cut is logged. A scanned record with Size 0 is a tombstone only if
+// its key is live with the same cookie and checksum, otherwise an empty
+// needle (see isTombstone); SeaweedFS's own rebuild takes all of them for
+// tombstones.
 //
 // # Copies
 //
@@ -63,6 +64,7 @@
 // reads and writes go on. CommitCompact, with writers stopped, replays the
 // index entries appended since, syncs, writes .cpc (synced, directory synced),
 // renames .cpd over .dat and .cpx over .idx, syncs the directory and removes
-// .cpc. On open, .cpc means the renames are finished; .cpd/.cpx without .cpc
-// are an abandoned compaction and removed.
+// .cpc. On open, .cpc means the renames must be finished; .cpd/.cpx without
+// .cpc are an abandoned compaction and removed. The copy can be throttled
+// (VolumeOptions.CompactBytesPerSecond).
 package storage
