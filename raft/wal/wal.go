@@ -68,6 +68,10 @@ var (
 
 // Open opens the WAL in dir, creating it if needed, and replays it.
 func Open(dir string, opts Options) (*WAL, error) {
+	return open(dir, opts, func(f *os.File) error { return f.Sync() })
+}
+
+func open(dir string, opts Options, syncFile func(*os.File) error) (*WAL, error) {
 	if opts.SegmentSize <= 0 {
 		opts.SegmentSize = DefaultSegmentSize
 	}
@@ -77,10 +81,6 @@ func Open(dir string, opts Options) (*WAL, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return open(dir, opts, func(f *os.File) error { return f.Sync() })
-}
-
-func open(dir string, opts Options, syncFile func(*os.File) error) (*WAL, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: %w", err)
 	}
