@@ -72,47 +72,64 @@ type location struct {
 	count int
 }
 
+// loadParallelism is how many volumes OpenStore opens at once: loading a
+// large .idx is mostly reading, and a server may hold hundreds of volumes.
+const loadParallelism = 4
+
 // OpenStore opens every volume found in the folders (creating missing
-// folders). A volume that fails to open, or whose id another folder already
-// holds, is logged and left out rather than keeping the server down.
+// folders), several at a time. A volume that fails to open, or whose id an
+// earlier folder already holds, is logged and left out rather than keeping
+// the server down.
 func OpenStore(ctx context.Context, fsys vfs.FS, locations []DiskLocation, logger *slog.Logger, opts StoreOptions) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{fs: fsys, logger: logger, opts: opts, volumes: map[uint32]*Volume{}, where: map[uint32]*location{}, pending: map[uint32]bool{}}
+	var found []volumeFile
+	claimed := map[uint32]*location{}
 	for _, dl := range locations {
 		if dl.MaxVolumes <= 0 {
 			dl.MaxVolumes = DefaultMaxVolumes
 		}
 		if err := fsys.MkdirAll(dl.Dir, 0o755); err != nil {
-			s.Close()
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		loc := &location{DiskLocation: dl}
 		s.locs = append(s.locs, loc)
-		if err := s.load(ctx, loc); err != nil {
-			s.Close()
+		vfiles, err := s.scan(loc, claimed)
+		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
+		found = append(found, vfiles...)
+	}
+	if err := s.openAll(ctx, found); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return s, nil
 }
 
-// load opens the volumes of one folder.
-func (s *Store) load(ctx context.Context, loc *location) error {
+// volumeFile is a volume found in a folder.
+type volumeFile struct {
+	loc        *location
+	collection string
+	id         uint32
+}
+
+// scan lists the volumes of one folder, skipping ids claimed by an earlier
+// folder, and removes leftovers of interrupted transfers.
+func (s *Store) scan(loc *location, claimed map[uint32]*location) ([]volumeFile, error) {
 	entries, err := s.fs.ReadDir(loc.Dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var out []volumeFile
 	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		if strings.HasSuffix(e.Name(), extReceiving) {
 			name := filepath.Join(loc.Dir, e.Name())
 			s.logger.Warn("removing the file of an interrupted volume transfer", "file", name)
 			if err := removeIfExists(s.fs, name); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
@@ -120,20 +137,43 @@ func (s *Store) load(ctx context.Context, loc *location) error {
 		if !ok || e.IsDir() {
 			continue
 		}
-		if other, dup := s.where[id]; dup {
+		if other, dup := claimed[id]; dup {
 			s.logger.Error("volume id held by two folders: skipping the second",
 				"volume", id, "dir", loc.Dir, "kept", other.Dir)
 			continue
 		}
-		v, err := OpenVolume(s.fs, loc.Dir, collection, id, s.volumeOptions())
-		if err != nil {
-			s.logger.Error("volume does not open: skipping it", "volume", id, "dir", loc.Dir, "err", err)
-			continue
-		}
-		s.volumes[id], s.where[id] = v, loc
-		loc.count++
+		claimed[id] = loc
+		out = append(out, volumeFile{loc: loc, collection: collection, id: id})
 	}
-	return nil
+	return out, nil
+}
+
+// openAll opens the volumes found, loadParallelism at a time.
+func (s *Store) openAll(ctx context.Context, found []volumeFile) error {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, loadParallelism)
+	for _, f := range found {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			v, err := OpenVolume(s.fs, f.loc.Dir, f.collection, f.id, s.volumeOptions())
+			if err != nil {
+				s.logger.Error("volume does not open: skipping it", "volume", f.id, "dir", f.loc.Dir, "err", err)
+				return
+			}
+			s.mu.Lock()
+			s.volumes[f.id], s.where[f.id] = v, f.loc
+			f.loc.count++
+			s.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
 }
 
 func (s *Store) volumeOptions() VolumeOptions {

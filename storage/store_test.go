@@ -400,3 +400,44 @@ func TestNewVolumeInfoMatchesSeaweedFS(t *testing.T) {
 		t.Fatalf(".vif\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestOpenStoreManyVolumes(t *testing.T) {
+	dirs := []string{t.TempDir(), t.TempDir()}
+	for id := uint32(1); id <= 12; id++ {
+		v, err := CreateVolume(vfs.Default(), dirs[id%2], "many_col", id, VolumeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, v, newTestNeedle(uint64(id), id, 64, uint64(id)), WriteOptions{})
+		v.Close()
+	}
+	// One volume whose super block is garbage is skipped, not fatal.
+	if err := os.WriteFile(filepath.Join(dirs[0], "13.dat"), []byte{77, 0, 0}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	locs := []DiskLocation{{Dir: dirs[0], MaxVolumes: 10}, {Dir: dirs[1], MaxVolumes: 10}}
+	s, err := OpenStore(context.Background(), vfs.Default(), locs, nil, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := len(s.Volumes()); n != 12 {
+		t.Fatalf("%d volumes loaded, want 12", n)
+	}
+	for id := uint32(1); id <= 12; id++ {
+		n, err := s.Read(context.Background(), id, uint64(id), id, ReadOptions{})
+		if err != nil || !bytes.Equal(n.Data, testData(64, uint64(id))) {
+			t.Fatalf("volume %d: %v", id, err)
+		}
+	}
+	for i, l := range s.Locations() {
+		if l.Volumes != 6 || l.FreeSlots != 4 {
+			t.Fatalf("location %d: %+v", i, l)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := OpenStore(ctx, vfs.Default(), locs, nil, StoreOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("OpenStore with a cancelled context: %v", err)
+	}
+}
