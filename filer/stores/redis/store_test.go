@@ -1,0 +1,93 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"weedfs.dev/weed/filer"
+	"weedfs.dev/weed/filer/stores/storetest"
+)
+
+// testAddr returns WEED_TEST_REDIS, or skips (fails under CI=true) when
+// it is not set or not reachable.
+func testAddr(t testing.TB) string {
+	t.Helper()
+	addr := os.Getenv("WEED_TEST_REDIS")
+	why := "WEED_TEST_REDIS is not set"
+	if addr != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+		err := rdb.Ping(ctx).Err()
+		rdb.Close()
+		if err == nil {
+			return addr
+		}
+		why = fmt.Sprintf("Redis at WEED_TEST_REDIS unreachable: %v", err)
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+	return ""
+}
+
+var prefixSeq atomic.Int64
+
+// newStore opens a store under a key prefix of its own, whose keys are
+// removed at cleanup.
+func newStore(t testing.TB) filer.Store {
+	addr := testAddr(t)
+	prefix := fmt.Sprintf("weedtest:%d:%d:", os.Getpid(), prefixSeq.Add(1))
+	ctx := context.Background()
+	s, err := Open(ctx, addr, Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+		defer rdb.Close()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
+
+// A Redis that cannot be reached, or a closed store, gives ErrUnavailable.
+func TestUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := Open(ctx, addr, Options{}); !errors.Is(err, filer.ErrUnavailable) {
+		t.Fatalf("open of a closed port: %v, want ErrUnavailable", err)
+	}
+	s := newStore(t).(*Store)
+	s.Close()
+	if _, err := s.FindEntry(ctx, "/x"); !errors.Is(err, filer.ErrUnavailable) {
+		t.Errorf("find on a closed store: %v, want ErrUnavailable", err)
+	}
+	if err := s.InsertEntry(ctx, &filer.Entry{FullPath: "/x"}); !errors.Is(err, filer.ErrUnavailable) {
+		t.Errorf("insert on a closed store: %v, want ErrUnavailable", err)
+	}
+}
