@@ -83,11 +83,20 @@ type frozen struct {
 	slots arena // per block: n slots of offset u32 LE | size u32 LE
 	index blockIndex
 	n     int // entries in all blocks
+	// garbage is the arena bytes of blocks that were rewritten elsewhere.
+	garbage int
 }
 
 // add encodes es (sorted, above every frozen key, 1..blockLen entries) as
 // a new last block.
 func (f *frozen) add(es []entry) {
+	f.index.add(f.encode(es))
+	f.n += len(es)
+}
+
+// encode writes es (sorted, 1..blockLen entries) into the arenas and
+// returns where; the caller indexes it.
+func (f *frozen) encode(es []entry) blockRef {
 	size, bitmap := keysSize(es)
 	kc, ko, kb := f.keys.alloc(size)
 	putKeys(kb, es, bitmap)
@@ -95,8 +104,17 @@ func (f *frozen) add(es []entry) {
 	for i, e := range es {
 		writeSlot(sb[i*slotBytes:], e.offset, e.size)
 	}
-	f.index.add(blockRef{first: es[0].key, n: len(es), bitmap: bitmap, keyChunk: kc, keyOff: ko, slotChunk: sc, slotOff: so})
-	f.n += len(es)
+	return blockRef{first: es[0].key, n: len(es), bitmap: bitmap, keyChunk: kc, keyOff: ko, slotChunk: sc, slotOff: so}
+}
+
+// entries appends the entries of block r to buf.
+func (f *frozen) entries(r blockRef, buf []entry) []entry {
+	sb := f.slots.at(r.slotChunk, r.slotOff)
+	eachKey(f.keys.at(r.keyChunk, r.keyOff), r.n, r.bitmap, r.first, func(i int, k uint64) bool {
+		buf = append(buf, readSlot(sb[i*slotBytes:], k))
+		return true
+	})
+	return buf
 }
 
 // find returns the 8-byte slot of key, if a block holds it.
