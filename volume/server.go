@@ -45,7 +45,9 @@ type Server struct {
 	now    func() time.Time
 
 	stopping atomic.Bool
-	inflight sync.WaitGroup // writes and deletes in progress, for a graceful stop
+	// changes is held shared by every write and delete in progress; Stop
+	// takes it exclusively, so it returns once they are all done.
+	changes sync.RWMutex
 
 	hb heartbeatState
 }
@@ -149,8 +151,9 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 // Stop refuses new writes and waits for those in flight; the caller then
 // closes the store (which syncs it).
 func (s *Server) Stop() {
+	s.changes.Lock()
 	s.stopping.Store(true)
-	s.inflight.Wait()
+	s.changes.Unlock()
 }
 
 // writeJSON answers v as JSON, indented when ?pretty= is set.

@@ -18,28 +18,39 @@ type uploadReply struct {
 	Mime string `json:"mime,omitempty"`
 }
 
-func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
-	if s.stopping.Load() {
-		writeError(w, r, http.StatusServiceUnavailable, errors.New("volume server is stopping"))
-		return
-	}
-	s.inflight.Add(1)
-	defer s.inflight.Done()
-
+// beginChange checks what writes and deletes share: the server is not
+// stopping, the path names a fid, the token grants it, and the volume is
+// here. On success the caller must call done when the change is over, so a
+// graceful stop can wait for it.
+func (s *Server) beginChange(w http.ResponseWriter, r *http.Request) (t target, vol *storage.Volume, done func(), ok bool) {
 	t, err := parseTarget(r.URL.Path)
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, err)
-		return
+		return t, nil, nil, false
 	}
 	if err := security.Verify(s.cfg.Security.Write, security.TokenFromRequest(r), t.fidText, s.now()); err != nil {
 		writeError(w, r, http.StatusUnauthorized, security.ErrWrongJWT)
-		return
+		return t, nil, nil, false
 	}
-	vol, err := s.store.Volume(t.fid.VolumeID)
-	if err != nil {
+	if vol, err = s.store.Volume(t.fid.VolumeID); err != nil {
 		writeError(w, r, http.StatusNotFound, fmt.Errorf("volume %d not found on this server", t.fid.VolumeID))
+		return t, nil, nil, false
+	}
+	s.changes.RLock()
+	if s.stopping.Load() {
+		s.changes.RUnlock()
+		writeError(w, r, http.StatusServiceUnavailable, errors.New("volume server is stopping"))
+		return t, nil, nil, false
+	}
+	return t, vol, s.changes.RUnlock, true
+}
+
+func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
+	t, vol, done, ok := s.beginChange(w, r)
+	if !ok {
 		return
 	}
+	defer done()
 	u, err := parseUpload(r, s.cfg.FileSizeLimit, s.now())
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, err)
@@ -92,27 +103,11 @@ type deleteReply struct {
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
-	if s.stopping.Load() {
-		writeError(w, r, http.StatusServiceUnavailable, errors.New("volume server is stopping"))
+	t, vol, done, ok := s.beginChange(w, r)
+	if !ok {
 		return
 	}
-	s.inflight.Add(1)
-	defer s.inflight.Done()
-
-	t, err := parseTarget(r.URL.Path)
-	if err != nil {
-		writeError(w, r, http.StatusBadRequest, err)
-		return
-	}
-	if err := security.Verify(s.cfg.Security.Write, security.TokenFromRequest(r), t.fidText, s.now()); err != nil {
-		writeError(w, r, http.StatusUnauthorized, security.ErrWrongJWT)
-		return
-	}
-	vol, err := s.store.Volume(t.fid.VolumeID)
-	if err != nil {
-		writeError(w, r, http.StatusNotFound, fmt.Errorf("volume %d not found on this server", t.fid.VolumeID))
-		return
-	}
+	defer done()
 	replicate := r.URL.Query().Get("type") == "replicate"
 	// Read first: the cookie must match, and a manifest's chunks go first.
 	n, err := vol.Read(r.Context(), t.fid.Key, t.fid.Cookie, storage.ReadOptions{})
