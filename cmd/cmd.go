@@ -37,6 +37,7 @@ func all() []*Command {
 		uploadCommand(),
 		downloadCommand(),
 		volumeCommand(),
+		filerCommand(),
 		serverCommand(),
 		masterCommand(),
 	}

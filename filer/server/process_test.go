@@ -1,0 +1,174 @@
+package server_test
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/filer/stores/embedded"
+	"weedfs.dev/weed/internal/testcluster"
+)
+
+// procCluster is a master and a volume server as weed processes.
+func procCluster(t *testing.T) (masterAddr string) {
+	t.Helper()
+	mport, vport := testcluster.FreePort(t), testcluster.FreePort(t)
+	masterAddr = "127.0.0.1:" + strconv.Itoa(mport)
+	testcluster.Start(t, "master", "-port", strconv.Itoa(mport), "-mdir", t.TempDir(), "-pulseSeconds", "1")
+	testcluster.Start(t, "volume", "-port", strconv.Itoa(vport), "-dir", t.TempDir(), "-max", "16",
+		"-master", masterAddr, "-pulseSeconds", "1")
+	c := client.New([]string{masterAddr}, client.Options{})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := c.Assign(ctx, client.AssignOptions{})
+		cancel()
+		if err == nil {
+			return masterAddr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster does not assign: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func startFilerProc(t *testing.T, masterAddr, dir string, port int) *testcluster.Proc {
+	t.Helper()
+	p := testcluster.Start(t, "filer", "-port", strconv.Itoa(port), "-master", masterAddr, "-dir", dir, "-maxMB", "1")
+	testcluster.WaitHTTP(t, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz", 200, 20*time.Second)
+	return p
+}
+
+// slowBody streams n bytes of data in pieces, pausing between them, so
+// uploads are in flight when the filer dies.
+type slowBody struct {
+	data  []byte
+	pause time.Duration
+}
+
+func (s *slowBody) Read(p []byte) (int, error) {
+	if len(s.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.data)
+	s.data = s.data[n:]
+	// pause is per 256 KiB, whatever size of reads the transport makes.
+	time.Sleep(s.pause * time.Duration(n) / (256 << 10))
+	return n, nil
+}
+
+// kill -9 of a filer process in the middle of uploads: afterwards every
+// entry reads back whole (its chunks are all readable), and the chunks of
+// the uploads cut off are deleted by the restarted filer.
+func TestKillFilerDuringUploads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs weed processes")
+	}
+	masterAddr := procCluster(t)
+	dir := t.TempDir()
+	port := testcluster.FreePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	proc := startFilerProc(t, masterAddr, dir, port)
+
+	const files = 12
+	bodies := make([][]byte, files)
+	var wg sync.WaitGroup
+	for i := range files {
+		bodies[i] = randomBytes(uint64(100+i), 3<<20+i*1000)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Half go fast and finish; half trickle and are cut off.
+			pause := time.Millisecond
+			if i%2 == 1 {
+				pause = 150 * time.Millisecond
+			}
+			req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/up/f%02d", base, i), &slowBody{data: bodies[i], pause: pause})
+			req.ContentLength = int64(len(bodies[i]))
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	time.Sleep(1200 * time.Millisecond)
+	proc.Kill()
+	wg.Wait()
+
+	// What the dead filer left in flight, read from its store.
+	st, err := embedded.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inflight []string
+	st.KvScan(context.Background(), []byte("up/"), nil, 0, func(_, v []byte) bool {
+		inflight = append(inflight, strings.Split(string(v), "\n")...)
+		return true
+	})
+	st.Close()
+	if len(inflight) == 0 {
+		t.Fatal("no upload was in flight when the filer died; the test proves nothing")
+	}
+	c := client.New([]string{masterAddr}, client.Options{})
+	readable := func(fid string) bool {
+		_, _, err := c.Read(context.Background(), fid, client.ReadOptions{Length: 1})
+		return err == nil
+	}
+
+	orphans := 0
+	for _, fid := range inflight {
+		if readable(fid) {
+			orphans++
+		}
+	}
+	if orphans == 0 {
+		t.Fatal("no chunk of the cut-off uploads reached a volume server; the test proves nothing")
+	}
+
+	startFilerProc(t, masterAddr, dir, port)
+	// Every entry reads back whole and right.
+	req, _ := http.NewRequest(http.MethodGet, base+"/up/", nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l struct{ Entries []struct{ FullPath string } }
+	json.NewDecoder(resp.Body).Decode(&l)
+	resp.Body.Close()
+	for _, en := range l.Entries {
+		i, _ := strconv.Atoi(strings.TrimPrefix(en.FullPath, "/up/f"))
+		resp, err := http.Get(base + en.FullPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || md5.Sum(got) != md5.Sum(bodies[i]) {
+			t.Fatalf("%s after the crash: %d, %d bytes, %v", en.FullPath, resp.StatusCode, len(got), err)
+		}
+	}
+	t.Logf("%d of %d files completed before the kill; %d chunks were in flight, %d stored", len(l.Entries), files, len(inflight), orphans)
+	if len(l.Entries) == files {
+		t.Fatal("every upload completed; none was cut off")
+	}
+	// The chunks of the cut-off uploads go away.
+	deadline := time.Now().Add(30 * time.Second)
+	for _, fid := range inflight {
+		for readable(fid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("orphaned chunk %s is still stored", fid)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
