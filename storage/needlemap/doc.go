@@ -41,8 +41,12 @@
 //     late and a stray key far above the sequence.
 //   - The overflow: a Go map of keys that arrived late (below the largest
 //     frozen key, in no block). When it reaches max(4096, frozen/256) keys
-//     it is merged into the blocks by rewriting them (O(n), so amortised
-//     at most 256 entry copies per late key).
+//     it is merged into the blocks. If the keys fall into at most a quarter
+//     of the blocks (late keys are mostly recent), only those blocks are
+//     rewritten, at the end of the arenas; otherwise, or once more than
+//     1/16 of the arenas is such garbage, all blocks are rewritten into
+//     fresh arenas (O(n), so amortised at most 256 entry copies per late
+//     key). Either runs under the Volume's write lock.
 //
 // A block of n entries:
 //
