@@ -20,7 +20,7 @@ func (m *Map) flush() {
 		m.rebuild()
 		return
 	}
-	nidx := newBlockIndex(old.len() + len(keys) + 1)
+	nidx := newBlockIndex(old.len() + old.len()/64 + 16)
 	var buf, merged []entry
 	j := 0
 	for bi := range old.len() {
