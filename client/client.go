@@ -95,6 +95,9 @@ func StatusCode(err error) int {
 // last answered, and decodes the JSON reply into out. It returns the reply
 // headers.
 func (c *Client) masterGet(ctx context.Context, path string, q url.Values, out any) (http.Header, error) {
+	if len(c.masters) == 0 {
+		return nil, fmt.Errorf("%w: no master configured", ErrNoMaster)
+	}
 	c.mu.Lock()
 	start := c.preferred
 	c.mu.Unlock()

@@ -29,6 +29,7 @@ func (s *Server) adminOps() map[string]adminOp {
 		pb.AdminVacuumCommit:     s.adminVacuumCommit,
 		pb.AdminVacuumCleanup:    s.adminVacuumCleanup,
 		pb.AdminDeleteCollection: s.adminDeleteCollection,
+		pb.AdminVolumeCopy:       s.adminCopy,
 	}
 }
 
@@ -36,6 +37,10 @@ func (s *Server) adminOps() map[string]adminOp {
 var errAdminRequest = errors.New("bad admin request")
 
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == pb.AdminPrefix+filesPath && r.Method == http.MethodGet {
+		s.handleFiles(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		writeError(w, r, http.StatusMethodNotAllowed, errors.New("admin calls are POST"))
 		return
