@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,7 +46,6 @@ type Weed struct {
 	cfg   raft.Config
 	nodes []*weedNode
 	lead  atomic.Int64 // index into nodes of the last known leader
-	once  sync.Once
 }
 
 // NewWeed starts 3 nodes with raft.DefaultConfig timing and WALs under dir.
