@@ -25,7 +25,7 @@ const (
 // server (host:port) and decodes its reply into resp.
 func (s *Server) admin(ctx context.Context, server, op string, req, resp proto.Message) error {
 	timeout := adminTimeout
-	if op == pb.AdminVacuumCompact || op == pb.AdminVacuumCommit {
+	if op == pb.AdminVacuumCompact || op == pb.AdminVacuumCommit || op == pb.AdminVolumeCopy {
 		timeout = compactTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)

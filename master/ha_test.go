@@ -275,3 +275,41 @@ func TestFollowersForwardThroughTheWhiteList(t *testing.T) {
 	resp3, b := call(t, http.MethodGet, "http://"+lead.addr+"/dir/assign", nil, map[string]string{proxiedHeader: "127.0.0.1:1"})
 	wantError(t, resp3, b, http.StatusUnauthorized, "white list")
 }
+
+func TestRestartFromSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	rc := testRaft()
+	rc.SnapshotEntries, rc.TrailingEntries = 8, 2
+	cfg := Config{MetaDir: dir, Raft: rc, KeyBlock: 4, VacuumInterval: -1}
+	ln, port := listener(t)
+	m := startMaster(t, ln, cfg)
+	waitFor(t, 5*time.Second, "leader", m.IsLeader)
+	startVolume(t, []string{m.addr}, t.TempDir(), 8, "", "")
+	waitNodes(t, m, 1)
+	var maxKey uint64
+	for range 100 {
+		id, _ := needle.ParseFileID(assignOK(t, m.addr, nil).Fid)
+		maxKey = max(maxKey, id.Key)
+	}
+	waitFor(t, 5*time.Second, "a snapshot", func() bool { return m.raft.Status().SnapshotIndex > 0 })
+	maxVID, stateKey := m.state.MaxVolumeID(), m.state.MaxKey()
+	m.stop()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = startMaster(t, ln, cfg)
+	waitFor(t, 5*time.Second, "leader after restart", m.IsLeader)
+	if m.raft.Status().SnapshotIndex == 0 {
+		t.Fatal("restarted without the snapshot")
+	}
+	if m.state.MaxVolumeID() != maxVID || m.state.MaxKey() < stateKey {
+		t.Fatalf("after restart: max volume id %d (want %d), max key %d (want >= %d)",
+			m.state.MaxVolumeID(), maxVID, m.state.MaxKey(), stateKey)
+	}
+	waitNodes(t, m, 1)
+	if id, _ := needle.ParseFileID(assignOK(t, m.addr, nil).Fid); id.Key <= maxKey {
+		t.Fatalf("key %d after restart, issued up to %d before", id.Key, maxKey)
+	}
+}

@@ -15,11 +15,16 @@ import (
 	"weedfs.dev/weed/raft"
 	"weedfs.dev/weed/raft/httptransport"
 	"weedfs.dev/weed/raft/raftpb"
+	"weedfs.dev/weed/raft/snapshots"
 	"weedfs.dev/weed/raft/wal"
 )
 
 // RaftPrefix is where the Raft transport is mounted on the master's port.
 const RaftPrefix = httptransport.DefaultPathPrefix
+
+// snapshotsKept is how many Raft snapshots stay in the meta folder: the
+// newest, and one before it in case the newest is found corrupt.
+const snapshotsKept = 2
 
 // ErrNoLeader: the group has no leader this master knows of.
 var ErrNoLeader = errors.New("master: no leader")
@@ -76,10 +81,12 @@ func openRaft(cfg *Config, fsm *state.State, members []string) (*raft.Raft, *htt
 			return nil, nil, fmt.Errorf("master: raft log in %s: %w", dir, err)
 		}
 		logs, stable = w, w
-		// Snapshots are kept in memory only, so the log must never be
-		// compacted behind one: the whole log replays on restart. The
-		// master's log is small (one entry per key block or growth).
-		rc.SnapshotEntries, rc.SnapshotBytes, rc.TrailingEntries = 0, 0, 0
+		snapStore, err := snapshots.Open(filepath.Join(dir, "snapshots"), snapshotsKept)
+		if err != nil {
+			w.Close()
+			return nil, nil, fmt.Errorf("master: raft snapshots in %s: %w", dir, err)
+		}
+		snaps = snapStore
 	}
 	trans := httptransport.New(httptransport.Config{
 		ID: rc.ID, ClusterID: rc.ClusterID, PathPrefix: RaftPrefix, Logger: rc.Logger,
