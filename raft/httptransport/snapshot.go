@@ -118,13 +118,17 @@ func (t *Transport) serveSnapshot(r *http.Request, h raft.Handler) (int, error) 
 	}
 	cr := &chunkReader{fr: fr, cur: first.Data, off: uint64(len(first.Data)), last: first.Last}
 	if err := h.ReceiveSnapshot(r.Context(), m, cr); err != nil {
-		if cr.err != nil && errors.Is(cr.err, ErrBadFrame) {
+		if cr.err != nil && !errors.Is(cr.err, errBodyRead) {
+			// The body was torn, reordered or undecodable: the sender's fault.
 			return http.StatusBadRequest, cr.err
 		}
 		return http.StatusInternalServerError, err
 	}
 	return http.StatusNoContent, nil
 }
+
+// errBodyRead: reading the request body failed (the connection broke).
+var errBodyRead = errors.New("httptransport: reading snapshot body")
 
 // chunkReader reads the data of consecutive SnapshotChunks as one stream.
 // It ends with io.EOF only after a chunk with last=true; a body that ends
@@ -156,10 +160,13 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 func (c *chunkReader) nextChunk() error {
 	var ch raftpb.SnapshotChunk
 	if err := c.fr.next(&ch); err != nil {
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			return fmt.Errorf("snapshot body ended before its last chunk: %w", io.ErrUnexpectedEOF)
+		case errors.Is(err, ErrBadFrame):
+			return err
 		}
-		return err
+		return fmt.Errorf("%w: %w", errBodyRead, err)
 	}
 	if ch.Message != nil {
 		return fmt.Errorf("message in a later snapshot chunk: %w", ErrBadFrame)

@@ -272,8 +272,8 @@ func TestTornSnapshotIsNotComplete(t *testing.T) {
 	body := mustFrame(t, &raftpb.SnapshotChunk{Message: &raftpb.Message{Type: raftpb.MessageType_MSG_SNAP, ClusterId: testCluster, To: 2, Snapshot: &raftpb.SnapshotMeta{Index: 3}}, Data: []byte("abc")})
 	body = append(body, mustFrame(t, &raftpb.SnapshotChunk{Offset: 3, Data: []byte("def")})...)
 	status, _ := post(t, "http://"+b.addr+DefaultPathPrefix+"snapshot", strconv.Itoa(testCluster), body)
-	if status == http.StatusNoContent {
-		t.Fatal("a snapshot body without its last chunk was accepted")
+	if status != http.StatusBadRequest {
+		t.Fatalf("a snapshot body without its last chunk: status %d, want 400", status)
 	}
 	b.rec.mu.Lock()
 	defer b.rec.mu.Unlock()
