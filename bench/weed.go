@@ -14,6 +14,7 @@ import (
 	"weedfs.dev/weed/raft"
 	"weedfs.dev/weed/raft/httptransport"
 	"weedfs.dev/weed/raft/raftpb"
+	"weedfs.dev/weed/raft/snapshots"
 	"weedfs.dev/weed/raft/wal"
 )
 
@@ -41,7 +42,8 @@ type weedNode struct {
 	dead atomic.Bool
 }
 
-// Weed is a 3-node weed Raft cluster over loopback HTTP with fsynced WALs.
+// Weed is a 3-node weed Raft cluster over loopback HTTP with fsynced WALs
+// and file snapshots.
 type Weed struct {
 	cfg   raft.Config
 	nodes []*weedNode
@@ -69,8 +71,14 @@ func NewWeed(dir string) (*Weed, error) {
 			w.Close()
 			return nil, err
 		}
+		snaps, err := snapshots.Open(filepath.Join(dir, fmt.Sprintf("weed%d-snapshots", m.Id)), 2)
+		if err != nil {
+			log.Close()
+			w.Close()
+			return nil, err
+		}
 		tr := httptransport.New(httptransport.Config{ID: m.Id, ClusterID: 1, Addr: m.Address})
-		r, err := raft.New(cfg, &countFSM{}, log, log, raft.NewMemorySnapshotStore(), tr)
+		r, err := raft.New(cfg, &countFSM{}, log, log, snaps, tr)
 		if err != nil {
 			w.Close()
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	"weedfs.dev/weed/raft"
 	"weedfs.dev/weed/raft/httptransport"
 	"weedfs.dev/weed/raft/raftpb"
+	"weedfs.dev/weed/raft/snapshots"
 	"weedfs.dev/weed/raft/wal"
 )
 
@@ -102,7 +103,8 @@ func (l *gatedListener) Accept() (net.Conn, error) {
 	}
 }
 
-// httpNode is a peer over loopback HTTP with its WAL in a directory.
+// httpNode is a peer over loopback HTTP with its WAL and snapshots in a
+// directory.
 type httpNode struct {
 	id    uint64
 	dir   string
@@ -168,8 +170,7 @@ func (c *httpCluster) newNode(id uint64) *httpNode {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	nd := &httpNode{id: id, dir: filepath.Join(c.t.TempDir(), fmt.Sprint(id)), addr: addr, cfg: clusterConfig(id),
-		snaps: raft.NewMemorySnapshotStore()}
+	nd := &httpNode{id: id, dir: filepath.Join(c.t.TempDir(), fmt.Sprint(id)), addr: addr, cfg: clusterConfig(id)}
 	c.mu.Lock()
 	c.nodes[id] = nd
 	c.mu.Unlock()
@@ -194,13 +195,17 @@ func (c *httpCluster) start(nd *httpNode) {
 	if err != nil {
 		c.t.Fatalf("open wal of %d: %v", nd.id, err)
 	}
+	snaps, err := snapshots.Open(filepath.Join(nd.dir, "snapshots"), 2)
+	if err != nil {
+		c.t.Fatalf("open snapshots of %d: %v", nd.id, err)
+	}
 	g := newGate()
 	tr := httptransport.New(httptransport.Config{
 		ID: nd.id, ClusterID: nd.cfg.ClusterID, Addr: nd.addr, RetryInterval: 20 * time.Millisecond,
 		Client: &http.Client{Transport: &http.Transport{DialContext: g.dial, MaxIdleConnsPerHost: 4}},
 	})
 	fsm := newKV()
-	r, err := raft.New(nd.cfg, fsm, w, w, nd.snaps, tr)
+	r, err := raft.New(nd.cfg, fsm, w, w, snaps, tr)
 	if err != nil {
 		c.t.Fatalf("start %d: %v", nd.id, err)
 	}
@@ -208,7 +213,7 @@ func (c *httpCluster) start(nd *httpNode) {
 	mux.Handle(httptransport.DefaultPathPrefix, tr.Handler())
 	srv := &http.Server{Handler: mux}
 	c.mu.Lock()
-	nd.r, nd.fsm, nd.gate, nd.srv = r, fsm, g, srv
+	nd.r, nd.fsm, nd.gate, nd.srv, nd.snaps = r, fsm, g, srv, snaps
 	c.mu.Unlock()
 	go srv.Serve(&gatedListener{Listener: ln, g: g})
 }

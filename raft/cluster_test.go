@@ -166,6 +166,11 @@ func TestClusterHTTPThreeNodes(t *testing.T) {
 	}
 	for _, nd := range c.all() {
 		c.start(nd)
+		// More than SnapshotEntries were applied: each restarts from its
+		// latest snapshot file plus the WAL after it.
+		if st := nd.r.Status(); st.SnapshotIndex == 0 || st.FSMApplied < st.SnapshotIndex {
+			t.Errorf("node %d restarted with snapshot %d, applied %d", nd.id, st.SnapshotIndex, st.FSMApplied)
+		}
 	}
 	c.leader(10 * time.Second)
 	if err := propose(ctx, c.rafts, "after=restart"); err != nil {
