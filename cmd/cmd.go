@@ -26,6 +26,7 @@ type Command struct {
 
 // Env is what a command may touch of the process.
 type Env struct {
+	Stdin          io.Reader // nil: the process's standard input
 	Stdout, Stderr io.Writer
 }
 
@@ -39,6 +40,7 @@ func all() []*Command {
 		volumeCommand(),
 		filerCommand(),
 		serverCommand(),
+		shellCmd(),
 		masterCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
