@@ -106,15 +106,16 @@ func (l *gatedListener) Accept() (net.Conn, error) {
 // httpNode is a peer over loopback HTTP with its WAL and snapshots in a
 // directory.
 type httpNode struct {
-	id    uint64
-	dir   string
-	addr  string
-	cfg   raft.Config
-	gate  *gate
-	srv   *http.Server
-	r     *raft.Raft
-	fsm   *kvFSM
-	snaps raft.SnapshotStore
+	id     uint64
+	dir    string
+	addr   string
+	cfg    raft.Config
+	gate   *gate
+	srv    *http.Server
+	r      *raft.Raft
+	fsm    *kvFSM
+	snaps  raft.SnapshotStore
+	client *http.Transport // the transport's connections to its peers
 }
 
 type httpCluster struct {
@@ -200,9 +201,10 @@ func (c *httpCluster) start(nd *httpNode) {
 		c.t.Fatalf("open snapshots of %d: %v", nd.id, err)
 	}
 	g := newGate()
+	client := &http.Transport{DialContext: g.dial, MaxIdleConnsPerHost: 4}
 	tr := httptransport.New(httptransport.Config{
 		ID: nd.id, ClusterID: nd.cfg.ClusterID, Addr: nd.addr, RetryInterval: 20 * time.Millisecond,
-		Client: &http.Client{Transport: &http.Transport{DialContext: g.dial, MaxIdleConnsPerHost: 4}},
+		Client: &http.Client{Transport: client},
 	})
 	fsm := newKV()
 	r, err := raft.New(nd.cfg, fsm, w, w, snaps, tr)
@@ -213,7 +215,7 @@ func (c *httpCluster) start(nd *httpNode) {
 	mux.Handle(httptransport.DefaultPathPrefix, tr.Handler())
 	srv := &http.Server{Handler: mux}
 	c.mu.Lock()
-	nd.r, nd.fsm, nd.gate, nd.srv, nd.snaps = r, fsm, g, srv, snaps
+	nd.r, nd.fsm, nd.gate, nd.srv, nd.snaps, nd.client = r, fsm, g, srv, snaps, client
 	c.mu.Unlock()
 	go srv.Serve(&gatedListener{Listener: ln, g: g})
 }
@@ -221,14 +223,16 @@ func (c *httpCluster) start(nd *httpNode) {
 // stop closes the node cleanly.
 func (c *httpCluster) stop(nd *httpNode) error {
 	c.mu.Lock()
-	r, srv := nd.r, nd.srv
+	r, srv, client := nd.r, nd.srv, nd.client
 	nd.r = nil
 	c.mu.Unlock()
 	if r == nil {
 		return nil
 	}
 	srv.Close()
-	return r.Close()
+	err := r.Close()
+	client.CloseIdleConnections()
+	return err
 }
 
 // kill cuts the node off abruptly: every connection dies and its server

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"testing"
 	"time"
 
@@ -225,6 +226,7 @@ func TestClusterHTTPFiveNodes(t *testing.T) {
 // compact their logs catches up through a snapshot streamed over HTTP.
 func TestClusterHTTPSnapshotCatchUp(t *testing.T) {
 	const cutID = 3
+	before := runtime.NumGoroutine()
 	c := newHTTPClusterWith(t, 3, func(id uint64, cfg *raft.Config) {
 		cfg.SnapshotEntries, cfg.TrailingEntries = 40, 10
 		if id == cutID {
@@ -261,4 +263,9 @@ func TestClusterHTTPSnapshotCatchUp(t *testing.T) {
 	if meta.Index != st.SnapshotIndex || len(meta.Conf.GetMembers()) != 3 {
 		t.Fatalf("stored snapshot %d with %d members, status says %d", meta.Index, len(meta.Conf.GetMembers()), st.SnapshotIndex)
 	}
+	// Closing every node (servers, nodes, connections) leaks no goroutine.
+	c.closeAll()
+	waitUntil(t, 10*time.Second, fmt.Sprintf("goroutines back to %d", before), func() bool {
+		return runtime.NumGoroutine() <= before
+	})
 }
