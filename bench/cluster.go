@@ -117,6 +117,19 @@ func Table(w io.Writer, results []Result, failovers map[string]time.Duration, ti
 		fmt.Fprintf(w, "%-10s %10d %12.0f %10s %10s %8d\n", r.Impl, r.Proposers, r.CommitsSec,
 			r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Failed)
 	}
+	// weed's commits/s over hashicorp's at each proposer count.
+	byKey := map[string]float64{}
+	for _, r := range results {
+		byKey[fmt.Sprintf("%s/%d", r.Impl, r.Proposers)] = r.CommitsSec
+	}
+	for _, r := range results {
+		if r.Impl != "weed" {
+			continue
+		}
+		if hc := byKey[fmt.Sprintf("hashicorp/%d", r.Proposers)]; hc > 0 {
+			fmt.Fprintf(w, "weed/hashicorp commits/s at %d proposers: %.2fx\n", r.Proposers, r.CommitsSec/hc)
+		}
+	}
 	names := make([]string, 0, len(failovers))
 	for n := range failovers {
 		names = append(names, n)
