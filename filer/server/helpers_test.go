@@ -145,3 +145,5 @@ func randomBytes(seed uint64, n int) []byte {
 	}
 	return b
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

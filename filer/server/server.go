@@ -67,6 +67,9 @@ func (s *Server) Close() {
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveMount(w, r) {
+		return
+	}
 	if r.URL.Path == eventsPath {
 		s.handleEvents(w, r)
 		return
