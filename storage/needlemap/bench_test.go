@@ -97,7 +97,7 @@ func BenchmarkMapLayout10M(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		m := build(keys)
-		b.ReportMetric(float64(m.frozen.keys.used())/n, "deltas-B/needle")
+		b.ReportMetric(float64(m.frozen.keys.used())/n, "keys-B/needle")
 		b.ReportMetric(float64(m.frozen.slots.used())/n, "slots-B/needle")
 		b.ReportMetric(float64(m.frozen.keys.bytes()+m.frozen.slots.bytes())/n, "arenas-held-B/needle")
 		b.ReportMetric(float64(m.frozen.index.bytes())/n, "index-B/needle")

