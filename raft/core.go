@@ -46,6 +46,10 @@ type Core struct {
 	// electionElapsed counts ticks since the last election timeout reset
 	// (leader: since the last CheckQuorum round).
 	electionElapsed, heartbeatElapsed, randomizedTimeout int
+	// ticks counts Tick calls since NewCore: the clock of lease reads.
+	ticks uint64
+	// leaseVoid: this leader sent MSG_TIMEOUT_NOW in its term.
+	leaseVoid bool
 
 	msgs       []*raftpb.Message
 	readStates []ReadState
@@ -228,6 +232,7 @@ func (c *Core) send(m *raftpb.Message) {
 
 // Tick advances logical time by one tick: elections and heartbeats.
 func (c *Core) Tick() {
+	c.ticks++
 	if err := c.tick(c); err != nil {
 		c.logger.Warn("raft: tick", "id", c.id, "err", err)
 	}
@@ -258,6 +263,11 @@ func (c *Core) Step(m *raftpb.Message) error {
 		if m.Type == raftpb.MessageType_MSG_VOTE || m.Type == raftpb.MessageType_MSG_PRE_VOTE {
 			force := string(m.Context) == string(transferContext)
 			inLease := c.cfg.CheckQuorum && c.lead != 0 && c.electionElapsed < c.cfg.ElectionTick
+			if c.cfg.LeaseRead && c.ticks < uint64(c.cfg.ElectionTick) {
+				// Just restarted: we may have promised a leader its lease
+				// before the crash; honour it for one election timeout.
+				inLease = true
+			}
 			if !force && inLease {
 				// Leader stickiness: a leader was heard from within the
 				// election timeout, so this candidate must not disrupt it.

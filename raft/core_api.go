@@ -69,11 +69,13 @@ type CoreConfig struct {
 	// election timeout steps down, and followers that heard from a leader
 	// within the timeout ignore vote requests (leader stickiness).
 	CheckQuorum bool
-	// LeaseRead answers ReadIndex on the leader without a heartbeat round,
-	// trusting that no other leader can exist while the CheckQuorum lease
-	// holds. That assumes peers' clocks (tick rates) drift by less than the
-	// gap between the randomized election timeout and ElectionTick; when in
-	// doubt leave it off. Requires CheckQuorum.
+	// LeaseRead answers ReadIndex on the leader without a heartbeat round
+	// while its lease holds: a quorum acknowledged a heartbeat sent less
+	// than ElectionTick minus a fifth ticks ago, and such peers ignore vote
+	// requests for ElectionTick ticks (CheckQuorum stickiness, and for one
+	// election timeout after a restart). That relies on bounded clock
+	// drift: tick rates must differ by less than that fifth. Outside the
+	// lease a read falls back to a heartbeat round. Requires CheckQuorum.
 	LeaseRead bool
 	// MaxSizePerMsg bounds the bytes of entry data in one MSG_APP (at least
 	// one entry is always sent).

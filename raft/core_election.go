@@ -17,6 +17,7 @@ func (c *Core) reset(term uint64) {
 	c.heartbeatElapsed = 0
 	c.randomizedTimeout = c.cfg.ElectionTick + c.cfg.Rand.Intn(c.cfg.ElectionTick)
 	c.leadTransferee = 0
+	c.leaseVoid = false
 	c.votes = nil
 	c.prs = nil
 	c.reads.reset()

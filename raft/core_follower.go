@@ -16,7 +16,8 @@ func stepFollower(c *Core, m *raftpb.Message) error {
 		c.electionElapsed = 0
 		c.lead = m.From
 		c.log.commitTo(min(m.Commit, c.log.lastIndex()))
-		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_HEARTBEAT_RESP, Context: m.Context})
+		// Index echoes the leader's clock for its lease.
+		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_HEARTBEAT_RESP, Context: m.Context, Index: m.Index})
 	case raftpb.MessageType_MSG_SNAP:
 		c.electionElapsed = 0
 		c.lead = m.From

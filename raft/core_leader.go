@@ -18,6 +18,9 @@ func stepLeader(c *Core, m *raftpb.Message) error {
 	case raftpb.MessageType_MSG_HEARTBEAT_RESP:
 		pr.recentActive = true
 		pr.probeSent = false
+		if m.Index <= c.ticks {
+			pr.leaseTick = max(pr.leaseTick, m.Index)
+		}
 		if pr.state == ProgressReplicate && pr.inflights.full() {
 			pr.inflights.freeFirst()
 		}
@@ -158,7 +161,7 @@ func (c *Core) bcastHeartbeat() {
 		}
 		// Never tell a follower to commit past what it is known to have.
 		commit := min(c.prs[id].match, c.log.committed)
-		c.send(&raftpb.Message{To: id, Type: raftpb.MessageType_MSG_HEARTBEAT, Commit: commit, Context: rctx})
+		c.send(&raftpb.Message{To: id, Type: raftpb.MessageType_MSG_HEARTBEAT, Commit: commit, Context: rctx, Index: c.ticks})
 	}
 }
 
@@ -204,7 +207,7 @@ func (c *Core) handleAppResp(m *raftpb.Message, pr *progress) error {
 	for c.role == RoleLeader && c.maybeSendAppend(m.From, false) {
 	}
 	if m.From == c.leadTransferee && pr.match == c.log.lastIndex() {
-		c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_TIMEOUT_NOW})
+		c.sendTimeoutNow(m.From)
 	}
 	return nil
 }
@@ -218,12 +221,42 @@ func (c *Core) leaderRead(from uint64, rctx []byte) {
 		c.earlyReads = append(c.earlyReads, &raftpb.Message{From: from, Context: rctx})
 		return
 	}
-	if c.cfg.LeaseRead || c.quorum.result(map[uint64]bool{c.id: true}) == voteWon {
+	if c.quorum.result(map[uint64]bool{c.id: true}) == voteWon || c.cfg.LeaseRead && c.leaseValid() {
 		c.answerRead(from, c.log.committed, rctx)
 		return
 	}
 	c.reads.add(c.log.committed, from, rctx, c.id)
 	c.bcastHeartbeat()
+}
+
+// sendTimeoutNow tells the transfer target to campaign at once. Its voters
+// will ignore their leases, so ours is void for the rest of the term (the
+// message may arrive after the transfer was aborted).
+func (c *Core) sendTimeoutNow(to uint64) {
+	c.leaseVoid = true
+	c.send(&raftpb.Message{To: to, Type: raftpb.MessageType_MSG_TIMEOUT_NOW})
+}
+
+// leaseValid reports whether no other leader can exist now: a quorum
+// acknowledged a heartbeat sent at tick s, and each of those peers ignores
+// vote requests for ElectionTick ticks after receiving it, so none is
+// elected before s+ElectionTick by their clocks. A margin of a fifth of the
+// timeout absorbs clock drift; a transfer gives the lease away.
+func (c *Core) leaseValid() bool {
+	if c.leadTransferee != 0 || c.leaseVoid {
+		return false
+	}
+	s := c.quorum.committed(func(id uint64) uint64 {
+		if id == c.id {
+			return c.ticks
+		}
+		if pr := c.prs[id]; pr != nil {
+			return pr.leaseTick
+		}
+		return 0
+	})
+	margin := uint64(max(1, c.cfg.ElectionTick/5))
+	return s > 0 && c.ticks+margin < s+uint64(c.cfg.ElectionTick)
 }
 
 func (c *Core) answerRead(to, index uint64, rctx []byte) {

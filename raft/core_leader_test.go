@@ -103,13 +103,24 @@ func TestReadIndexWaitsForOwnTermCommit(t *testing.T) {
 	}
 }
 
-func TestLeaseReadNeedsCheckQuorum(t *testing.T) {
+func TestLeaseRead(t *testing.T) {
 	_, err := NewCore(CoreConfig{ID: 1, ElectionTick: 10, HeartbeatTick: 1, Log: NewMemoryLogStore(), LeaseRead: true}, nil, nil, nil)
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("LeaseRead without CheckQuorum: %v", err)
 	}
 	n := newTestNet(t, 3, func(c *CoreConfig) { c.CheckQuorum = true; c.LeaseRead = true })
+	// Freshly (re)started peers honour a lease they may have promised: no
+	// vote for an election timeout.
 	n.campaign(1)
+	if n.leader() != 0 {
+		t.Fatalf("a peer voted within its restart lease")
+	}
+	n.tickAll(10)
+	n.campaign(1)
+	if n.leader() != 1 {
+		t.Fatalf("leader %d, want 1", n.leader())
+	}
+	n.tick(1, 1) // a heartbeat round starts the lease
 	var heartbeats int
 	n.filter = func(m *raftpb.Message) bool {
 		if m.Type == raftpb.MessageType_MSG_HEARTBEAT {
@@ -121,6 +132,16 @@ func TestLeaseReadNeedsCheckQuorum(t *testing.T) {
 	n.stabilize()
 	if len(n.reads[1]) != 1 || heartbeats != 0 {
 		t.Fatalf("lease read: states %+v after %d heartbeats, want an answer without a round", n.reads[1], heartbeats)
+	}
+	// Cut off, the leader's lease runs out before any peer would vote for
+	// another leader; then reads wait for a quorum.
+	// (ElectionTick 10 minus a margin of 2: valid for 7 ticks, not 8.)
+	n.isolate(1)
+	n.tick(1, 8)
+	must(t, n.cores[1].ReadIndex([]byte("late")))
+	n.stabilize()
+	if len(n.reads[1]) != 1 {
+		t.Fatalf("read answered after the lease expired: %+v", n.reads[1])
 	}
 }
 

@@ -114,7 +114,7 @@ func (c *Core) TransferLeadership(to uint64) {
 	c.leadTransferee = to
 	c.electionElapsed = 0
 	if pr.match == c.log.lastIndex() {
-		c.send(&raftpb.Message{To: to, Type: raftpb.MessageType_MSG_TIMEOUT_NOW})
+		c.sendTimeoutNow(to)
 	} else {
 		c.maybeSendAppend(to, true)
 	}

@@ -15,6 +15,9 @@ type progress struct {
 	// answered or a heartbeat response arrives.
 	probeSent bool
 	learner   bool
+	// leaseTick: the leader's tick when it sent the newest heartbeat this
+	// peer acknowledged in this term (lease reads).
+	leaseTick uint64
 	inflights inflights
 }
 

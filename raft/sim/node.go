@@ -64,7 +64,7 @@ func (c *Cluster) start(n *node) error {
 	}
 	core, err := raft.NewCore(raft.CoreConfig{
 		ID: n.id, ClusterID: 1, ElectionTick: electionTick, HeartbeatTick: heartbeatTick,
-		PreVote: c.preVote, CheckQuorum: c.checkQuorum,
+		PreVote: c.preVote, CheckQuorum: c.checkQuorum, LeaseRead: c.leaseRead,
 		MaxSizePerMsg: c.maxMsgSize, MaxInflightMsgs: c.maxInflight, MaxInflightBytes: c.maxInflightBytes,
 		Rand: rand.New(rand.NewSource(c.rng.Int63())), Log: n.logs,
 	}, hs, meta, boot)
