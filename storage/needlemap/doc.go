@@ -34,7 +34,9 @@
 //     runs (24 bytes), plus a sparse array of every 4th first key. A lookup
 //     binary-searches the sparse array, reads one cache line of index,
 //     tests one bit and counts the bits below it (or scans at most 127
-//     deltas), then reads the slot.
+//     deltas), then reads the slot. The slot's line is requested before
+//     the keys are read, at the place an even spread of keys predicts, so
+//     the two cache misses overlap.
 //   - The tail: the newest keys above every frozen key, up to 2*blockLen
 //     entries in a sorted slice; when full, its lower half is sealed into
 //     a block. The unsealed upper half absorbs keys that arrive a little
