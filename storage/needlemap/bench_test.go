@@ -101,6 +101,7 @@ func BenchmarkMapLayout10M(b *testing.B) {
 		b.ReportMetric(float64(m.frozen.slots.used())/n, "slots-B/needle")
 		b.ReportMetric(float64(m.frozen.keys.bytes()+m.frozen.slots.bytes())/n, "arenas-held-B/needle")
 		b.ReportMetric(float64(m.frozen.index.bytes())/n, "index-B/needle")
+		b.ReportMetric(float64(m.Bytes())/n, "Bytes()-B/needle")
 		b.ReportMetric(float64(len(m.overflow)), "overflow-keys")
 		b.ReportMetric(float64(len(m.tail)), "tail-keys")
 	}

@@ -195,5 +195,16 @@ func (m *Map) Delete(key uint64, tombstoneOffset uint32) (old Value, existed boo
 // Len returns the number of keys held, deleted ones included.
 func (m *Map) Len() int { return m.frozen.n + len(m.tail) + len(m.overflow) }
 
+// overflowEntryBytes estimates what one overflow key costs in a Go map
+// (16 bytes of key and value, control bytes, load-factor slack).
+const overflowEntryBytes = 40
+
+// Bytes estimates the memory the map holds, for status pages and metrics:
+// the arenas and index exactly, the overflow by overflowEntryBytes a key.
+func (m *Map) Bytes() int {
+	return m.frozen.keys.bytes() + m.frozen.slots.bytes() + m.frozen.index.bytes() +
+		cap(m.tail)*16 + len(m.overflow)*overflowEntryBytes
+}
+
 // Stats returns the counters; O(1).
 func (m *Map) Stats() Stats { return m.stats }

@@ -90,3 +90,18 @@ func TestKeyEncodings(t *testing.T) {
 		})
 	}
 }
+
+func TestBytesEstimate(t *testing.T) {
+	m := New()
+	prev := m.Bytes()
+	for i, k := range volumeKeys(200_000, 3) {
+		m.Set(k, uint32(i)+1, 1)
+		if i%50_000 == 49_999 {
+			b := m.Bytes()
+			if b < prev || b < 8*m.Len() || b > 12*m.Len() {
+				t.Fatalf("Bytes = %d for %d needles (before: %d)", b, m.Len(), prev)
+			}
+			prev = b
+		}
+	}
+}
