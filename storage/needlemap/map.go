@@ -8,9 +8,6 @@ import "fmt"
 // as a delete, as SeaweedFS does, and Set does the same.
 const MaxSize = 1<<31 - 1
 
-// tombstone is the .idx size that marks a delete (idx.Tombstone).
-const tombstone = 0xFFFFFFFF
-
 // Value is where a needle lives in the .dat file.
 type Value struct {
 	// Offset is the needle's position in 8-byte units (bytes = Offset*8).
