@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"weedfs.dev/weed/filer"
 )
@@ -30,12 +31,29 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	opts := &pebble.Options{Logger: pebbleLogger{log}}
+	return open(dir, log, nil)
+}
+
+// open is Open on a given file system (nil: the real one); tests pass a
+// crash-simulating one.
+func open(dir string, log *slog.Logger, fs vfs.FS) (*Store, error) {
+	opts := pebbleOptions(log)
+	if fs != nil {
+		opts.FS = fs
+	}
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", dir, err)
 	}
 	return &Store{db: db, log: log}, nil
+}
+
+// cacheSize is Pebble's block cache: 64 MiB holds the metadata of a few
+// hundred thousand entries, so hot folders list and look up from memory.
+const cacheSize = 64 << 20
+
+func pebbleOptions(log *slog.Logger) *pebble.Options {
+	return &pebble.Options{Logger: pebbleLogger{log}, CacheSize: cacheSize}
 }
 
 var _ filer.Store = (*Store)(nil)

@@ -21,3 +21,5 @@ func newStore(t testing.TB) filer.Store {
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }

@@ -91,3 +91,5 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("insert on a closed store: %v, want ErrUnavailable", err)
 	}
 }
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
