@@ -42,6 +42,7 @@ func all() []*Command {
 		serverCommand(),
 		shellCmd(),
 		masterCommand(),
+		mountCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds

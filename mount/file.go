@@ -1,0 +1,293 @@
+package mount
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"weedfs.dev/weed/filer"
+)
+
+// wbuf is a piece of dirty file data: bytes [start, end) of data belong at
+// file offset base+start. Once sealed it never changes, and is uploaded as
+// one chunk.
+type wbuf struct {
+	base       int64
+	data       []byte
+	start, end int64
+
+	done chan struct{} // closed when the upload ended
+	mu   sync.Mutex    // guards data (dropped after the upload), chunk, err
+	up   filer.Chunk
+	err  error
+}
+
+// openFile is the state of a regular file while handles are open on it,
+// shared by all of them: the working entry (the committed chunk list plus
+// the chunks uploaded since) and the dirty data not yet uploaded.
+type openFile struct {
+	fsys *FS
+
+	mu     sync.Mutex
+	entry  *filer.Entry // working copy; Chunks grow in write order
+	view   view         // of entry.Chunks; nil when it must be rebuilt
+	viewOK bool
+	active *wbuf   // being filled
+	sealed []*wbuf // uploading or uploaded, in write order
+	err    error   // first upload failure since the last flush
+	gen    uint64  // bumped on every change of the working entry
+	saved  uint64  // gen of the last commit
+	opens  int
+	// readEnd is where the last read ended, to spot sequential reading.
+	readEnd int64
+}
+
+func newOpenFile(fsys *FS, e *filer.Entry) *openFile {
+	return &openFile{fsys: fsys, entry: e.Clone()}
+}
+
+func (f *openFile) dirty() bool { return f.gen != f.saved || f.active != nil || len(f.sealed) > 0 }
+
+// snapshot returns the working entry as a stat would show it.
+func (f *openFile) snapshot() *filer.Entry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.entry.Clone()
+}
+
+// changed marks the working entry as changed now.
+func (f *openFile) changed() {
+	f.gen++
+	f.entry.Mtime = time.Now()
+	f.viewOK = false
+}
+
+// unInline moves inline content into a write buffer, so the file can
+// grow into chunks. f.mu is held.
+func (f *openFile) unInline() {
+	if len(f.entry.Content) == 0 {
+		f.entry.Content = nil
+		return
+	}
+	c := f.entry.Content
+	f.entry.Content = nil
+	f.write(c, 0)
+}
+
+// write copies data to file offset off. f.mu is held.
+func (f *openFile) write(data []byte, off int64) {
+	if len(f.entry.Content) > 0 {
+		f.unInline()
+	}
+	cs := f.fsys.opt.ChunkSize
+	for len(data) > 0 {
+		win := off / cs * cs
+		in := off - win
+		n := min(int64(len(data)), cs-in)
+		if a := f.active; a != nil && (a.base != win || in > a.end || in+n < a.start) {
+			f.seal()
+		}
+		if f.active == nil {
+			b := f.getBuffer()
+			if f.active != nil {
+				// Another write filled one while the lock was let go.
+				f.seal()
+			}
+			f.active = &wbuf{base: win, data: b, start: in, end: in}
+			f.fsys.registerActive(f)
+		}
+		a := f.active
+		copy(a.data[in:in+n], data[:n])
+		a.start = min(a.start, in)
+		a.end = max(a.end, in+n)
+		if end := uint64(off + n); end > f.entry.FileSize {
+			f.entry.FileSize = end
+		}
+		if a.start == 0 && a.end == cs {
+			f.seal()
+		}
+		data = data[n:]
+		off += n
+	}
+	f.changed()
+}
+
+// getBuffer takes a write buffer from the pool. While it waits, f.mu is
+// released so uploads and readers of this file go on, and other files are
+// asked to seal their partial buffers.
+func (f *openFile) getBuffer() []byte {
+	if b, _ := f.fsys.bufs.tryGet(); b != nil {
+		return b
+	}
+	f.mu.Unlock()
+	b := f.fsys.bufs.get(func() { f.fsys.sealOthers(f) })
+	f.mu.Lock()
+	return b
+}
+
+// seal starts the upload of the active buffer. f.mu is held.
+func (f *openFile) seal() {
+	a := f.active
+	if a == nil {
+		return
+	}
+	f.active = nil
+	f.fsys.unregisterActive(f)
+	a.done = make(chan struct{})
+	f.sealed = append(f.sealed, a)
+	go f.fsys.upload(a, f.entry.Collection, f.entry.Replication)
+}
+
+// drain moves finished uploads, in write order, into the working entry.
+// f.mu is held.
+func (f *openFile) drain() {
+	for len(f.sealed) > 0 {
+		w := f.sealed[0]
+		select {
+		case <-w.done:
+		default:
+			return
+		}
+		f.sealed = f.sealed[1:]
+		w.mu.Lock()
+		if w.err != nil {
+			if f.err == nil {
+				f.err = w.err
+			}
+		} else {
+			f.entry.Chunks = append(f.entry.Chunks, w.up)
+			f.viewOK = false
+		}
+		w.mu.Unlock()
+	}
+}
+
+// flush uploads what is buffered, waits for the uploads, and commits the
+// working entry when it changed. It returns the first upload or commit
+// error since the last flush.
+func (f *openFile) flush(ctx context.Context, n *node) error {
+	f.mu.Lock()
+	if a := f.active; a != nil {
+		if len(f.entry.Chunks) == 0 && len(f.sealed) == 0 && a.base == 0 && a.start == 0 &&
+			uint64(a.end) == f.entry.FileSize && a.end <= f.fsys.opt.InlineLimit {
+			// A small file stays inside its entry: no chunk to upload.
+			f.entry.Content = append([]byte(nil), a.data[:a.end]...)
+			f.active = nil
+			f.fsys.unregisterActive(f)
+			f.fsys.bufs.put(a.data)
+		} else {
+			f.seal()
+		}
+	}
+	waits := make([]chan struct{}, len(f.sealed))
+	for i, w := range f.sealed {
+		waits[i] = w.done
+	}
+	f.mu.Unlock()
+	for _, ch := range waits {
+		<-ch
+	}
+	f.mu.Lock()
+	f.drain()
+	err := f.err
+	f.err = nil
+	if err != nil || f.gen == f.saved {
+		f.mu.Unlock()
+		return err
+	}
+	e := f.entry.Clone()
+	gen := f.gen
+	f.mu.Unlock()
+	if err := f.fsys.commit(ctx, n, e); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	if f.saved < gen {
+		f.saved = gen
+	}
+	f.mu.Unlock()
+	return nil
+}
+
+// truncate sets the file's size, clipping or dropping chunks past it.
+// Buffers are flushed first, so only the chunk list changes.
+func (f *openFile) truncate(ctx context.Context, n *node, size uint64) error {
+	if err := f.flush(ctx, n); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	truncateEntry(f.entry, size)
+	f.changed()
+	f.mu.Unlock()
+	return f.flush(ctx, n)
+}
+
+// truncateEntry sets e's size: inline content is cut or padded; chunks
+// wholly past size are dropped and one across it clipped, so growing the
+// file later shows zeros, not old bytes.
+func truncateEntry(e *filer.Entry, size uint64) {
+	if len(e.Content) > 0 || len(e.Chunks) == 0 {
+		if size <= uint64(len(e.Content)) {
+			e.Content = e.Content[:size:size]
+		} else if size <= 64<<10 && len(e.Chunks) == 0 {
+			e.Content = append(e.Content, make([]byte, size-uint64(len(e.Content)))...)
+		}
+		if len(e.Content) == 0 {
+			e.Content = nil
+		}
+	}
+	if size < e.FileSize {
+		var kept []filer.Chunk
+		for _, c := range e.Chunks {
+			if uint64(c.Offset) >= size {
+				continue
+			}
+			if end := uint64(c.Offset) + c.Size; end > size {
+				c.Size = size - uint64(c.Offset)
+			}
+			kept = append(kept, c)
+		}
+		e.Chunks = kept
+	}
+	e.FileSize = size
+}
+
+// read fills dest from file offset off and returns how many bytes the file
+// has there.
+func (f *openFile) read(ctx context.Context, dest []byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drain()
+	size := int64(f.entry.FileSize)
+	if off >= size {
+		return 0, nil
+	}
+	n := int(min(int64(len(dest)), size-off))
+	buf := dest[:n]
+	if len(f.entry.Content) > 0 {
+		k := 0
+		if off < int64(len(f.entry.Content)) {
+			k = copy(buf, f.entry.Content[off:])
+		}
+		clear(buf[k:])
+	} else {
+		if !f.viewOK {
+			f.view = buildView(f.entry.Chunks)
+			f.viewOK = true
+		}
+		seq := off == f.readEnd
+		if err := f.fsys.readView(ctx, f.view, buf, off, seq); err != nil {
+			return 0, err
+		}
+	}
+	f.readEnd = off + int64(n)
+	for _, w := range f.sealed {
+		if err := f.fsys.overlay(ctx, w, buf, off); err != nil {
+			return 0, err
+		}
+	}
+	if f.active != nil {
+		f.fsys.overlay(ctx, f.active, buf, off)
+	}
+	return n, nil
+}

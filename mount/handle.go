@@ -1,0 +1,87 @@
+package mount
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// handle is one open(2) of a regular file; every handle of a node shares
+// its openFile.
+type handle struct {
+	n *node
+	f *openFile
+}
+
+var (
+	_ fs.FileReader   = (*handle)(nil)
+	_ fs.FileWriter   = (*handle)(nil)
+	_ fs.FileFlusher  = (*handle)(nil)
+	_ fs.FileFsyncer  = (*handle)(nil)
+	_ fs.FileReleaser = (*handle)(nil)
+)
+
+func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	h.n.fsys.touchIO()
+	n, err := h.f.read(h.n.fsys.opCtx(), dest, off)
+	if err != nil {
+		h.n.fsys.log.Warn("read", "path", h.n.path(), "off", off, "err", err)
+		return nil, errno(err)
+	}
+	return fuse.ReadResultData(dest[:n]), 0
+}
+
+func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if h.n.fsys.opt.ReadOnly {
+		return 0, syscall.EROFS
+	}
+	h.n.fsys.touchIO()
+	h.f.mu.Lock()
+	h.f.write(data, off)
+	h.f.mu.Unlock()
+	return uint32(len(data)), 0
+}
+
+// Flush runs at every close(2): uploads finish and the entry is committed.
+func (h *handle) Flush(ctx context.Context) syscall.Errno {
+	if err := h.f.flush(h.n.fsys.opCtx(), h.n); err != nil {
+		h.n.fsys.log.Warn("flush", "path", h.n.path(), "err", err)
+		return errno(err)
+	}
+	return 0
+}
+
+func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return h.Flush(ctx) }
+
+// Release drops the open-file state with the last handle; what is still
+// dirty (a failed commit) is tried once more first.
+func (h *handle) Release(ctx context.Context) syscall.Errno {
+	n := h.n
+	n.mu.Lock()
+	h.f.opens--
+	last := h.f.opens == 0 && n.file == h.f
+	n.mu.Unlock()
+	if !last {
+		return 0
+	}
+	h.f.mu.Lock()
+	dirty := h.f.dirty()
+	h.f.mu.Unlock()
+	if dirty {
+		if err := h.f.flush(n.fsys.opCtx(), n); err != nil {
+			n.fsys.log.Warn("commit at release", "path", n.path(), "err", err)
+		}
+	}
+	n.mu.Lock()
+	if h.f.opens == 0 && n.file == h.f {
+		n.file = nil
+		n.fsys.filesMu.Lock()
+		delete(n.fsys.open, h.f)
+		delete(n.fsys.active, h.f)
+		n.fsys.filesMu.Unlock()
+	}
+	n.mu.Unlock()
+	return 0
+}

@@ -1,0 +1,163 @@
+package mount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/filer"
+)
+
+// uploadAttempts is how many assign+upload rounds a chunk gets.
+const uploadAttempts = 3
+
+// upload stores a sealed buffer as one blob and frees its memory.
+func (fsys *FS) upload(w *wbuf, collection, replication string) {
+	fsys.uploads <- struct{}{}
+	defer func() { <-fsys.uploads }()
+	data := w.data[w.start:w.end]
+	var chunk filer.Chunk
+	var err error
+	for attempt := 0; attempt < uploadAttempts; attempt++ {
+		if chunk, err = fsys.uploadOnce(data, collection, replication); err == nil {
+			break
+		}
+		fsys.log.Warn("chunk upload failed", "attempt", attempt+1, "err", err)
+	}
+	chunk.Offset = w.base + w.start
+	w.mu.Lock()
+	w.up, w.err = chunk, err
+	buf := w.data
+	if err == nil {
+		// Readers now fetch these bytes from the blob.
+		w.data = nil
+	}
+	w.mu.Unlock()
+	if err == nil {
+		fsys.bufs.put(buf)
+	}
+	close(w.done)
+}
+
+func (fsys *FS) uploadOnce(data []byte, collection, replication string) (filer.Chunk, error) {
+	ctx, cancel := context.WithTimeout(fsys.ctx, fsys.opt.IOTimeout)
+	defer cancel()
+	if collection == "" {
+		collection = fsys.opt.Collection
+	}
+	if replication == "" {
+		replication = fsys.opt.Replication
+	}
+	a, err := fsys.blobs.Assign(ctx, client.AssignOptions{Collection: collection, Replication: replication})
+	if err != nil {
+		return filer.Chunk{}, err
+	}
+	r, err := fsys.blobs.Upload(ctx, a.URL, a.Fid, data, client.UploadOptions{Raw: true, JWT: a.Auth, Fsync: fsys.opt.Fsync})
+	if err != nil {
+		return filer.Chunk{}, err
+	}
+	return filer.Chunk{Fid: a.Fid, Size: uint64(len(data)), ModifiedTsNs: time.Now().UnixNano(), ETag: r.ETag}, nil
+}
+
+// fetch reads len(dst) bytes of blob fid at off from the volume servers.
+func (fsys *FS) fetch(ctx context.Context, fid string, off int64, dst []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, fsys.opt.IOTimeout)
+	defer cancel()
+	body, _, err := fsys.blobs.Open(ctx, fid, client.ReadOptions{Offset: off, Length: int64(len(dst))})
+	if err != nil {
+		return fmt.Errorf("read chunk %s: %w", fid, err)
+	}
+	defer body.Close()
+	if _, err := io.ReadFull(body, dst); err != nil {
+		return fmt.Errorf("read chunk %s: %w", fid, err)
+	}
+	return nil
+}
+
+// readView fills buf with file bytes [off, off+len(buf)) laid out by v,
+// zeros where no chunk is. When seq, the windows after buf are fetched in
+// the background.
+func (fsys *FS) readView(ctx context.Context, v view, buf []byte, off int64, seq bool) error {
+	end := off + int64(len(buf))
+	pos := off
+	for i := v.find(off); i < len(v) && v[i].start < end; i++ {
+		p := v[i]
+		if p.start > pos {
+			clear(buf[pos-off : p.start-off])
+			pos = p.start
+		}
+		stop := min(p.stop, end)
+		if err := fsys.readChunk(ctx, p.chunk, pos-p.chunk.Offset, buf[pos-off:stop-off]); err != nil {
+			return err
+		}
+		pos = stop
+	}
+	clear(buf[pos-off:])
+	if seq {
+		fsys.readAhead(v, end)
+	}
+	return nil
+}
+
+// readChunk copies bytes of chunk c from its offset at into dst.
+func (fsys *FS) readChunk(ctx context.Context, c filer.Chunk, at int64, dst []byte) error {
+	ws := fsys.cache.winSize
+	for len(dst) > 0 {
+		win := at / ws
+		w, err := fsys.cache.acquire(ctx, c.Fid, int64(c.Size), win)
+		if err != nil {
+			return err
+		}
+		n := copy(dst, w.data[at-win*ws:])
+		fsys.cache.release(w)
+		if n == 0 {
+			return errors.New("mount: empty window")
+		}
+		dst = dst[n:]
+		at += int64(n)
+	}
+	return nil
+}
+
+// readAhead starts fetching the windows holding the next ReadAhead
+// windows' worth of the file after off.
+func (fsys *FS) readAhead(v view, off int64) {
+	ws := fsys.cache.winSize
+	for k := 0; k < fsys.opt.ReadAhead; k++ {
+		at := off + int64(k)*ws
+		i := v.find(at)
+		if i >= len(v) {
+			return
+		}
+		p := v[i]
+		at = max(at, p.start)
+		fsys.cache.prefetch(fsys.ctx, p.chunk.Fid, int64(p.chunk.Size), (at-p.chunk.Offset)/ws)
+	}
+}
+
+// overlay copies the part of a dirty buffer that falls in buf (file
+// offset off); an uploaded buffer is read back from its blob.
+func (fsys *FS) overlay(ctx context.Context, w *wbuf, buf []byte, off int64) error {
+	ws, we := w.base+w.start, w.base+w.end
+	s, e := max(ws, off), min(we, off+int64(len(buf)))
+	if s >= e {
+		return nil
+	}
+	// The copy is made under w.mu: the upload hands the buffer back to
+	// the pool (for another writer) only under it.
+	w.mu.Lock()
+	if w.data != nil {
+		copy(buf[s-off:e-off], w.data[s-w.base:e-w.base])
+		w.mu.Unlock()
+		return nil
+	}
+	up, err := w.up, w.err
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return fsys.readChunk(ctx, up, s-up.Offset, buf[s-off:e-off])
+}

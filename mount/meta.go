@@ -1,0 +1,194 @@
+package mount
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"time"
+
+	"weedfs.dev/weed/filer"
+)
+
+// Bounds of the metadata cache.
+const (
+	// maxCachedEntries: past this many entries the cache is dropped whole
+	// (cheaper than an LRU, and refilled by the next lookups).
+	maxCachedEntries = 200000
+	// staleAfter is how long a cached entry is trusted while the change
+	// feed is not connected.
+	staleAfter = time.Second
+)
+
+type cachedEntry struct {
+	e  *filer.Entry // never changed once cached
+	at time.Time
+}
+
+// metaCache holds entries by filer path, and which folders are known
+// completely (so a name missing from them is known absent). Entries are
+// immutable snapshots; callers clone before changing one.
+type metaCache struct {
+	mu       sync.Mutex
+	entries  map[string]cachedEntry
+	complete map[string]time.Time
+	// live is true while the change feed is connected: entries stay valid
+	// until an event says otherwise.
+	live bool
+}
+
+func newMetaCache() *metaCache {
+	return &metaCache{entries: map[string]cachedEntry{}, complete: map[string]time.Time{}}
+}
+
+func (m *metaCache) fresh(at time.Time) bool {
+	return m.live || time.Since(at) < staleAfter
+}
+
+// get returns the cached entry at p; absent reports p is known not to exist.
+func (m *metaCache) get(p string) (e *filer.Entry, absent bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.entries[p]; ok && m.fresh(c.at) {
+		return c.e, false
+	}
+	if at, ok := m.complete[filer.Dir(p)]; ok && m.fresh(at) {
+		if _, ok := m.entries[p]; !ok {
+			return nil, true
+		}
+	}
+	return nil, false
+}
+
+func (m *metaCache) put(e *filer.Entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.entries) >= maxCachedEntries {
+		m.entries = map[string]cachedEntry{}
+		m.complete = map[string]time.Time{}
+	}
+	m.entries[e.FullPath] = cachedEntry{e: e, at: time.Now()}
+}
+
+// putDir records the whole listing of dir.
+func (m *metaCache) putDir(dir string, children []*filer.Entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.entries)+len(children) >= maxCachedEntries {
+		m.entries = map[string]cachedEntry{}
+		m.complete = map[string]time.Time{}
+		if len(children) >= maxCachedEntries {
+			return
+		}
+	}
+	now := time.Now()
+	for _, e := range children {
+		m.entries[e.FullPath] = cachedEntry{e: e, at: now}
+	}
+	m.complete[dir] = now
+}
+
+// markEmpty records a folder this mount just made: it has no children.
+func (m *metaCache) markEmpty(dir string) {
+	m.mu.Lock()
+	m.complete[dir] = time.Now()
+	m.mu.Unlock()
+}
+
+// remove forgets p (and its subtree) as deleted by this mount: its folder
+// stays complete.
+func (m *metaCache) remove(p string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dropSubtree(p)
+}
+
+// invalidate forgets p, its subtree, and the completeness of its folder.
+func (m *metaCache) invalidate(p string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dropSubtree(p)
+	delete(m.complete, filer.Dir(p))
+}
+
+func (m *metaCache) dropSubtree(p string) {
+	delete(m.entries, p)
+	delete(m.complete, p)
+	prefix := p + "/"
+	if p == "/" {
+		prefix = "/"
+	}
+	if !m.hasUnder(prefix) {
+		return
+	}
+	for k := range m.entries {
+		if strings.HasPrefix(k, prefix) {
+			delete(m.entries, k)
+		}
+	}
+	for k := range m.complete {
+		if strings.HasPrefix(k, prefix) {
+			delete(m.complete, k)
+		}
+	}
+}
+
+// hasUnder is a cheap check that avoids scanning the map for a file.
+func (m *metaCache) hasUnder(prefix string) bool {
+	_, isDir := m.complete[strings.TrimSuffix(prefix, "/")]
+	if isDir {
+		return true
+	}
+	c, ok := m.entries[strings.TrimSuffix(prefix, "/")]
+	return !ok || c.e.IsDirectory()
+}
+
+// clear drops everything (after the feed reconnects).
+func (m *metaCache) clear() {
+	m.mu.Lock()
+	m.entries = map[string]cachedEntry{}
+	m.complete = map[string]time.Time{}
+	m.mu.Unlock()
+}
+
+func (m *metaCache) setLive(live bool) {
+	m.mu.Lock()
+	m.live = live
+	m.mu.Unlock()
+}
+
+// agrees reports whether the cache already shows p as e (nil: absent), so
+// an event about p changes nothing this mount knows.
+func (m *metaCache) agrees(p string, e *filer.Entry) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.entries[p]
+	if e == nil {
+		if ok {
+			return false
+		}
+		_, complete := m.complete[filer.Dir(p)]
+		return complete
+	}
+	return ok && sameEntry(c.e, e)
+}
+
+// sameEntry compares what a stat or read of the entry would show.
+func sameEntry(a, b *filer.Entry) bool {
+	if a.Mode != b.Mode || a.FileSize != b.FileSize || a.UID != b.UID || a.GID != b.GID ||
+		!a.Mtime.Equal(b.Mtime) || a.SymlinkTarget != b.SymlinkTarget ||
+		len(a.Chunks) != len(b.Chunks) || !bytes.Equal(a.Content, b.Content) ||
+		len(a.Extended) != len(b.Extended) {
+		return false
+	}
+	for i := range a.Chunks {
+		if a.Chunks[i] != b.Chunks[i] {
+			return false
+		}
+	}
+	for k, v := range a.Extended {
+		if !bytes.Equal(v, b.Extended[k]) {
+			return false
+		}
+	}
+	return true
+}

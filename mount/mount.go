@@ -1,0 +1,492 @@
+package mount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/filer"
+)
+
+// Defaults of Options.
+const (
+	DefaultChunkSize       = 4 << 20
+	DefaultWriteBuffers    = 8
+	DefaultReadCacheChunks = 8
+	DefaultUploadParallel  = 4
+	DefaultReadAhead       = 2
+	DefaultInlineLimit     = 64 << 10
+	DefaultOpTimeout       = 5 * time.Second
+	DefaultIOTimeout       = 60 * time.Second
+	// kernelTimeout is how long the kernel keeps entries and attributes
+	// without asking again; the change feed invalidates them sooner.
+	kernelTimeout = time.Second
+	// idleTrim: after this long without reads or writes the caches give
+	// their memory back.
+	idleTrim = 10 * time.Second
+)
+
+// Options configure a mount.
+type Options struct {
+	// Filer is the filer's host:port; Masters the masters' (chunks go
+	// straight to volume servers).
+	Filer   string
+	Masters []string
+	// FilerPath is the folder of the filer shown at the mount point ("/").
+	FilerPath string
+	// Dir is the mount point.
+	Dir string
+	// CacheDir, when set, keeps read chunks on disk too, at most
+	// CacheCapacityMB MiB.
+	CacheDir        string
+	CacheCapacityMB int64
+	ReadOnly        bool
+	AllowOther      bool
+	// ChunkSize is the size of the chunks writes are cut into and of the
+	// read cache's windows.
+	ChunkSize int64
+	// WriteBuffers bounds dirty data: WriteBuffers*ChunkSize bytes.
+	WriteBuffers int
+	// ReadCacheChunks bounds the memory read cache.
+	ReadCacheChunks int
+	UploadParallel  int
+	// ReadAhead is how many windows sequential reads fetch ahead.
+	ReadAhead int
+	// InlineLimit: files of at most this many bytes are kept inside their
+	// entry instead of in a chunk.
+	InlineLimit int64
+	// OpTimeout bounds each call to the filer; IOTimeout each chunk
+	// upload or read.
+	OpTimeout, IOTimeout    time.Duration
+	Collection, Replication string
+	// Fsync asks volume servers to sync each chunk before answering.
+	Fsync  bool
+	Logger *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.FilerPath == "" {
+		o.FilerPath = "/"
+	}
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	if o.WriteBuffers <= 0 {
+		o.WriteBuffers = DefaultWriteBuffers
+	}
+	if o.ReadCacheChunks <= 0 {
+		o.ReadCacheChunks = DefaultReadCacheChunks
+	}
+	if o.UploadParallel <= 0 {
+		o.UploadParallel = DefaultUploadParallel
+	}
+	if o.ReadAhead <= 0 {
+		o.ReadAhead = DefaultReadAhead
+	}
+	if o.InlineLimit == 0 {
+		o.InlineLimit = DefaultInlineLimit
+	}
+	if o.OpTimeout <= 0 {
+		o.OpTimeout = DefaultOpTimeout
+	}
+	if o.IOTimeout <= 0 {
+		o.IOTimeout = DefaultIOTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// FS is the state of one mount.
+type FS struct {
+	opt   Options
+	log   *slog.Logger
+	root  string // normalised FilerPath
+	filer *filerClient
+	blobs *client.Client
+	meta  *metaCache
+	bufs  *bufferPool
+	cache *chunkCache
+	// uploads bounds the chunk uploads in flight.
+	uploads chan struct{}
+	ctx     context.Context // ends when the mount is closed
+
+	// tree is held for reading while a path is turned into a filer call,
+	// and for writing by renames and deletes, so no save lands on a path
+	// that is moving.
+	tree sync.RWMutex
+
+	filesMu sync.Mutex
+	active  map[*openFile]struct{} // files holding an unsealed buffer
+	open    map[*openFile]*node
+
+	lastIO   time.Time
+	moved    map[*fs.Inode]movedTo // inodes just renamed, see moving
+	rootNode *node
+}
+
+// Mount is a mounted filer namespace.
+type Mount struct {
+	FS     *FS
+	server *fuse.Server
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// ErrBadOptions: options that cannot work (no filer, no mount point).
+var ErrBadOptions = errors.New("mount: bad options")
+
+// New prepares a mount without mounting it: it checks the filer answers
+// and makes FilerPath there if it is missing.
+func New(ctx context.Context, opt Options) (*FS, error) {
+	opt.setDefaults()
+	if opt.Filer == "" || len(opt.Masters) == 0 {
+		return nil, fmt.Errorf("%w: a filer and a master are needed", ErrBadOptions)
+	}
+	root, err := filer.NormalizePath(opt.FilerPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: -filer.path: %w", ErrBadOptions, err)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.ResponseHeaderTimeout = opt.OpTimeout
+	hc := &http.Client{Transport: t}
+	fsys := &FS{
+		opt: opt, log: opt.Logger, root: root,
+		filer:   &filerClient{base: "http://" + opt.Filer, http: hc, timeout: opt.OpTimeout},
+		blobs:   client.New(opt.Masters, client.Options{}),
+		meta:    newMetaCache(),
+		bufs:    newBufferPool(int(opt.ChunkSize), opt.WriteBuffers),
+		uploads: make(chan struct{}, opt.UploadParallel),
+		active:  map[*openFile]struct{}{},
+		open:    map[*openFile]*node{},
+		ctx:     ctx,
+	}
+	var disk *diskCache
+	if opt.CacheDir != "" && opt.CacheCapacityMB > 0 {
+		if disk, err = newDiskCache(opt.CacheDir, opt.CacheCapacityMB<<20); err != nil {
+			return nil, fmt.Errorf("cache dir: %w", err)
+		}
+	}
+	fsys.cache = newChunkCache(opt.ChunkSize, opt.ReadCacheChunks, fsys.fetch, disk)
+	e, err := fsys.filer.find(ctx, root)
+	if errors.Is(err, filer.ErrNotFound) {
+		now := time.Now()
+		e = &filer.Entry{FullPath: root, Mode: filer.DefaultDirMode, Mtime: now, Crtime: now}
+		err = fsys.filer.save(ctx, e)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("filer %s: %w", opt.Filer, err)
+	}
+	if !e.IsDirectory() {
+		return nil, fmt.Errorf("%w: %s is a file on the filer", ErrBadOptions, root)
+	}
+	return fsys, nil
+}
+
+// Mount mounts a filer namespace at opt.Dir and serves it until ctx ends,
+// Unmount is called, or the mount point is unmounted from outside
+// (fusermount3 -u).
+func Start(ctx context.Context, opt Options) (*Mount, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	fsys, err := New(ctx, opt)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	opt = fsys.opt
+	if opt.Dir == "" {
+		cancel()
+		return nil, fmt.Errorf("%w: no mount point", ErrBadOptions)
+	}
+	to := kernelTimeout
+	fo := &fs.Options{
+		EntryTimeout: &to,
+		AttrTimeout:  &to,
+		MountOptions: fuse.MountOptions{
+			FsName:                   "weed:" + opt.Filer + fsys.root,
+			Name:                     "weed",
+			AllowOther:               opt.AllowOther,
+			MaxWrite:                 1 << 20,
+			MaxReadAhead:             1 << 20,
+			MaxBackground:            64,
+			DisableXAttrs:            false,
+			IgnoreSecurityLabels:     true,
+			ExplicitDataCacheControl: false,
+		},
+	}
+	if opt.ReadOnly {
+		fo.MountOptions.Options = append(fo.MountOptions.Options, "ro")
+	}
+	if opt.AllowOther {
+		fo.MountOptions.Options = append(fo.MountOptions.Options, "default_permissions")
+	}
+	fsys.rootNode = &node{fsys: fsys}
+	server, err := fs.Mount(opt.Dir, fsys.rootNode, fo)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("mount %s: %w", opt.Dir, err)
+	}
+	m := &Mount{FS: fsys, server: server, cancel: cancel, done: make(chan struct{})}
+	go fsys.follow(ctx)
+	go fsys.trimLoop(ctx)
+	go func() {
+		server.Wait()
+		cancel()
+		fsys.closeFiles()
+		close(m.done)
+	}()
+	go func() {
+		<-ctx.Done()
+		m.Unmount()
+	}()
+	return m, nil
+}
+
+// Done is closed once the file system is unmounted and open files were
+// committed.
+func (m *Mount) Done() <-chan struct{} { return m.done }
+
+// Unmount unmounts the file system (retrying while it is busy, for up to
+// a few seconds) and waits until serving ended.
+func (m *Mount) Unmount() error {
+	var err error
+	m.once.Do(func() {
+		for i := 0; i < 50; i++ {
+			if err = m.server.Unmount(); err == nil {
+				break
+			}
+			select {
+			case <-m.done:
+				err = nil
+			case <-time.After(100 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		m.cancel()
+	})
+	if err != nil {
+		return err
+	}
+	<-m.done
+	return nil
+}
+
+// closeFiles commits files still open when the mount went away.
+func (fsys *FS) closeFiles() {
+	fsys.filesMu.Lock()
+	files := make(map[*openFile]*node, len(fsys.open))
+	for f, n := range fsys.open {
+		files[f] = n
+	}
+	fsys.filesMu.Unlock()
+	for f, n := range files {
+		ctx, cancel := context.WithTimeout(context.Background(), fsys.opt.OpTimeout)
+		if err := f.flush(ctx, n); err != nil {
+			fsys.log.Warn("commit open file at unmount", "err", err)
+		}
+		cancel()
+	}
+}
+
+// trimLoop gives cache memory back after a while without I/O.
+func (fsys *FS) trimLoop(ctx context.Context) {
+	t := time.NewTicker(idleTrim / 2)
+	defer t.Stop()
+	trimmed := true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fsys.filesMu.Lock()
+		idle := time.Since(fsys.lastIO) > idleTrim
+		fsys.filesMu.Unlock()
+		if idle && !trimmed {
+			fsys.cache.trim()
+			fsys.bufs.trim()
+			debug.FreeOSMemory()
+			trimmed = true
+		} else if !idle {
+			trimmed = false
+		}
+	}
+}
+
+func (fsys *FS) touchIO() {
+	fsys.filesMu.Lock()
+	fsys.lastIO = time.Now()
+	fsys.filesMu.Unlock()
+}
+
+func (fsys *FS) registerActive(f *openFile) {
+	fsys.filesMu.Lock()
+	fsys.active[f] = struct{}{}
+	fsys.filesMu.Unlock()
+}
+
+func (fsys *FS) unregisterActive(f *openFile) {
+	fsys.filesMu.Lock()
+	delete(fsys.active, f)
+	fsys.filesMu.Unlock()
+}
+
+// sealOthers starts the upload of other files' partial buffers, so a
+// writer waiting for a buffer gets one.
+func (fsys *FS) sealOthers(self *openFile) {
+	fsys.filesMu.Lock()
+	var files []*openFile
+	for f := range fsys.active {
+		if f != self {
+			files = append(files, f)
+		}
+	}
+	fsys.filesMu.Unlock()
+	for _, f := range files {
+		if f.mu.TryLock() {
+			f.seal()
+			f.mu.Unlock()
+		}
+	}
+}
+
+// filerPath is the filer path of a mount-relative path ("" is the root).
+func (fsys *FS) filerPath(rel string) string {
+	if rel == "" {
+		return fsys.root
+	}
+	if fsys.root == "/" {
+		return "/" + rel
+	}
+	return fsys.root + "/" + rel
+}
+
+// pathOf is the filer path of an inode now.
+func (fsys *FS) pathOf(n *fs.Inode) string {
+	return fsys.filerPath(n.Path(nil))
+}
+
+// lookup returns the entry at filer path p, from the cache when it is
+// fresh.
+func (fsys *FS) lookup(ctx context.Context, p string) (*filer.Entry, error) {
+	if e, absent := fsys.meta.get(p); e != nil {
+		return e, nil
+	} else if absent {
+		return nil, filer.ErrNotFound
+	}
+	e, err := fsys.filer.find(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	fsys.meta.put(e)
+	return e, nil
+}
+
+// commit saves the entry of node n (at its current path) to the filer,
+// unless n was unlinked meanwhile.
+func (fsys *FS) commit(ctx context.Context, n *node, e *filer.Entry) error {
+	fsys.tree.RLock()
+	defer fsys.tree.RUnlock()
+	if n.unlinked.Load() {
+		return nil
+	}
+	e.FullPath = fsys.currentPath(&n.Inode)
+	if err := fsys.filer.save(ctx, e); err != nil {
+		fsys.meta.invalidate(e.FullPath)
+		return err
+	}
+	fsys.meta.put(e)
+	return nil
+}
+
+// errno maps an error of a filer or blob call to what the kernel gets.
+func errno(err error) syscall.Errno {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, filer.ErrNotFound):
+		return syscall.ENOENT
+	case errors.Is(err, filer.ErrNotEmpty):
+		return syscall.ENOTEMPTY
+	case errors.Is(err, filer.ErrConflict):
+		return syscall.EEXIST
+	case errors.Is(err, filer.ErrBadRename):
+		return syscall.EINVAL
+	case errors.Is(err, filer.ErrBadPath):
+		return syscall.EINVAL
+	case errors.Is(err, context.Canceled):
+		return syscall.EINTR
+	}
+	return syscall.EIO
+}
+
+// opCtx is the context of one operation: not the kernel's (the Go
+// runtime's preemption signals interrupt it), but bounded by the mount's.
+func (fsys *FS) opCtx() context.Context { return fsys.ctx }
+
+// movedGrace is how long a renamed inode's new path is remembered:
+// go-fuse moves the inode in its tree only after Rename returned, so a
+// commit in between would still find the old path there.
+const movedGrace = time.Second
+
+type movedTo struct {
+	path string
+	at   time.Time
+}
+
+// moving records that inode ch now lives at the filer path to. tree is
+// held.
+func (fsys *FS) moving(ch *fs.Inode, to string) {
+	fsys.filesMu.Lock()
+	defer fsys.filesMu.Unlock()
+	if fsys.moved == nil {
+		fsys.moved = map[*fs.Inode]movedTo{}
+	}
+	now := time.Now()
+	for k, m := range fsys.moved {
+		if now.Sub(m.at) > movedGrace {
+			delete(fsys.moved, k)
+		}
+	}
+	fsys.moved[ch] = movedTo{to, now}
+}
+
+// currentPath is the filer path of inode n, minding renames go-fuse has
+// not applied to its tree yet. tree is held.
+func (fsys *FS) currentPath(n *fs.Inode) string {
+	fsys.filesMu.Lock()
+	defer fsys.filesMu.Unlock()
+	if len(fsys.moved) == 0 {
+		return fsys.pathOf(n)
+	}
+	var names []string
+	for cur := n; cur != nil; {
+		if m, ok := fsys.moved[cur]; ok && time.Since(m.at) < movedGrace {
+			p := m.path
+			for i := len(names) - 1; i >= 0; i-- {
+				p = filer.Join(p, names[i])
+			}
+			return p
+		}
+		if cur.IsRoot() {
+			break
+		}
+		name, parent := cur.Parent()
+		names = append(names, name)
+		cur = parent
+	}
+	return fsys.pathOf(n)
+}

@@ -1,0 +1,512 @@
+package mount
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"weedfs.dev/weed/filer"
+)
+
+// node is one file, folder or symlink the kernel knows. Its path is its
+// place in go-fuse's tree, which renames keep up to date.
+type node struct {
+	fs.Inode
+	fsys *FS
+
+	mu   sync.Mutex
+	file *openFile // while handles are open on a regular file
+	// unlinked is set when the entry was deleted through this mount, so a
+	// handle still open does not bring it back when it commits.
+	unlinked atomic.Bool
+}
+
+var (
+	_ fs.NodeLookuper      = (*node)(nil)
+	_ fs.NodeGetattrer     = (*node)(nil)
+	_ fs.NodeSetattrer     = (*node)(nil)
+	_ fs.NodeReaddirer     = (*node)(nil)
+	_ fs.NodeMkdirer       = (*node)(nil)
+	_ fs.NodeRmdirer       = (*node)(nil)
+	_ fs.NodeCreater       = (*node)(nil)
+	_ fs.NodeOpener        = (*node)(nil)
+	_ fs.NodeUnlinker      = (*node)(nil)
+	_ fs.NodeRenamer       = (*node)(nil)
+	_ fs.NodeSymlinker     = (*node)(nil)
+	_ fs.NodeReadlinker    = (*node)(nil)
+	_ fs.NodeGetxattrer    = (*node)(nil)
+	_ fs.NodeSetxattrer    = (*node)(nil)
+	_ fs.NodeListxattrer   = (*node)(nil)
+	_ fs.NodeRemovexattrer = (*node)(nil)
+	_ fs.NodeStatfser      = (*node)(nil)
+)
+
+func (n *node) path() string { return n.fsys.pathOf(&n.Inode) }
+
+func (n *node) childPath(name string) string {
+	rel := n.Path(nil)
+	if rel != "" {
+		rel += "/"
+	}
+	return n.fsys.filerPath(rel + name)
+}
+
+func (n *node) openFile() *openFile {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.file
+}
+
+// entry is what the node is now: the open file's working entry, else the
+// cached or filer's entry.
+func (n *node) entry(ctx context.Context) (*filer.Entry, error) {
+	if f := n.openFile(); f != nil {
+		return f.snapshot(), nil
+	}
+	return n.fsys.lookup(ctx, n.path())
+}
+
+func callerIDs(ctx context.Context) (uid, gid uint32) {
+	if c, ok := fuse.FromContext(ctx); ok {
+		return c.Uid, c.Gid
+	}
+	return 0, 0
+}
+
+// newChild returns the inode for child name holding e, reusing the one
+// the tree has when it is of the same kind (so inode numbers stay put).
+func (n *node) newChild(ctx context.Context, name string, e *filer.Entry) *fs.Inode {
+	k := kind(e)
+	if ch := n.GetChild(name); ch != nil && ch.StableAttr().Mode == k {
+		return ch
+	}
+	return n.NewInode(ctx, &node{fsys: n.fsys}, fs.StableAttr{Mode: k})
+}
+
+func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	e, err := n.fsys.lookup(n.fsys.opCtx(), n.childPath(name))
+	if err != nil {
+		return nil, errno(err)
+	}
+	ch := n.newChild(ctx, name, e)
+	if cn, ok := ch.Operations().(*node); ok {
+		if f := cn.openFile(); f != nil {
+			e = f.snapshot()
+		}
+	}
+	fillAttr(e, &out.Attr)
+	return ch, 0
+}
+
+func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	e, err := n.entry(n.fsys.opCtx())
+	if err != nil {
+		return errno(err)
+	}
+	fillAttr(e, &out.Attr)
+	return 0
+}
+
+// update changes the node's entry with fn and commits it: through the
+// open file's working entry when there is one, else on a fresh copy from
+// the filer.
+func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, syscall.Errno) {
+	ctx := n.fsys.opCtx()
+	if f := n.openFile(); f != nil {
+		f.mu.Lock()
+		e := f.entry.Clone()
+		if en := fn(e); en != 0 {
+			f.mu.Unlock()
+			return nil, en
+		}
+		f.entry = e
+		f.gen++
+		f.viewOK = false
+		f.mu.Unlock()
+		if err := f.flush(ctx, n); err != nil {
+			return nil, errno(err)
+		}
+		return f.snapshot(), 0
+	}
+	p := n.path()
+	e, err := n.fsys.filer.find(ctx, p)
+	if err != nil {
+		return nil, errno(err)
+	}
+	if en := fn(e); en != 0 {
+		return nil, en
+	}
+	if err := n.fsys.commit(ctx, n, e); err != nil {
+		return nil, errno(err)
+	}
+	return e, 0
+}
+
+func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if n.fsys.opt.ReadOnly {
+		return syscall.EROFS
+	}
+	if size, ok := in.GetSize(); ok {
+		if f := n.openFile(); f != nil {
+			if err := f.truncate(n.fsys.opCtx(), n, size); err != nil {
+				return errno(err)
+			}
+		} else if _, en := n.update(func(e *filer.Entry) syscall.Errno {
+			if e.IsDirectory() {
+				return syscall.EISDIR
+			}
+			truncateEntry(e, size)
+			e.Mtime = time.Now()
+			return 0
+		}); en != 0 {
+			return en
+		}
+	}
+	mode, setMode := in.GetMode()
+	uid, setUID := in.GetUID()
+	gid, setGID := in.GetGID()
+	mtime, setMtime := in.GetMTime()
+	if setMode || setUID || setGID || setMtime {
+		if _, en := n.update(func(e *filer.Entry) syscall.Errno {
+			if setMode {
+				e.Mode = withPerm(e, mode)
+			}
+			if setUID {
+				e.UID = uid
+			}
+			if setGID {
+				e.GID = gid
+			}
+			if setMtime {
+				e.Mtime = mtime
+			}
+			return 0
+		}); en != 0 {
+			return en
+		}
+	}
+	return n.Getattr(ctx, fh, out)
+}
+
+func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	dir := n.path()
+	var children []*filer.Entry
+	err := n.fsys.filer.list(n.fsys.opCtx(), dir, func(e *filer.Entry) { children = append(children, e) })
+	if err != nil {
+		return nil, errno(err)
+	}
+	n.fsys.meta.putDir(dir, children)
+	list := make([]fuse.DirEntry, len(children))
+	for i, e := range children {
+		list[i] = fuse.DirEntry{Name: e.Name(), Mode: kind(e)}
+	}
+	return fs.NewListDirStream(list), 0
+}
+
+// create saves a new entry at the child name unless one is there.
+func (n *node) create(ctx context.Context, name string, e *filer.Entry) syscall.Errno {
+	if n.fsys.opt.ReadOnly {
+		return syscall.EROFS
+	}
+	p := n.childPath(name)
+	if _, err := n.fsys.lookup(n.fsys.opCtx(), p); err == nil {
+		return syscall.EEXIST
+	} else if !errors.Is(err, filer.ErrNotFound) {
+		return errno(err)
+	}
+	now := time.Now()
+	e.FullPath, e.Mtime, e.Crtime = p, now, now
+	e.UID, e.GID = callerIDs(ctx)
+	n.fsys.tree.RLock()
+	err := n.fsys.filer.save(n.fsys.opCtx(), e)
+	n.fsys.tree.RUnlock()
+	if err != nil {
+		return errno(err)
+	}
+	n.fsys.meta.put(e)
+	return 0
+}
+
+func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	e := &filer.Entry{Mode: os.ModeDir | goMode(mode&0o7777)}
+	if en := n.create(ctx, name, e); en != 0 {
+		return nil, en
+	}
+	n.fsys.meta.markEmpty(e.FullPath)
+	fillAttr(e, &out.Attr)
+	return n.newChild(ctx, name, e), 0
+}
+
+func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	e := &filer.Entry{Mode: os.ModeSymlink | 0o777, SymlinkTarget: target}
+	if en := n.create(ctx, name, e); en != 0 {
+		return nil, en
+	}
+	fillAttr(e, &out.Attr)
+	return n.newChild(ctx, name, e), 0
+}
+
+func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	e, err := n.entry(n.fsys.opCtx())
+	if err != nil {
+		return nil, errno(err)
+	}
+	if e.SymlinkTarget == "" {
+		return nil, syscall.EINVAL
+	}
+	return []byte(e.SymlinkTarget), 0
+}
+
+func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	e := &filer.Entry{Mode: goMode(mode & 0o7777)}
+	en := n.create(ctx, name, e)
+	if en == syscall.EEXIST && flags&syscall.O_EXCL == 0 {
+		// Made elsewhere since the kernel looked: open that one.
+		ch, en := n.Lookup(ctx, name, out)
+		if en != 0 {
+			return nil, nil, 0, en
+		}
+		cn, ok := ch.Operations().(*node)
+		if !ok || ch.StableAttr().Mode != syscall.S_IFREG {
+			return nil, nil, 0, syscall.EISDIR
+		}
+		fh, ff, en := cn.Open(ctx, flags)
+		return ch, fh, ff, en
+	}
+	if en != 0 {
+		return nil, nil, 0, en
+	}
+	ch := n.newChild(ctx, name, e)
+	cn := ch.Operations().(*node)
+	h := cn.acquire(e)
+	fillAttr(e, &out.Attr)
+	return ch, h, 0, 0
+}
+
+// acquire returns a handle on the node's open-file state, making it from
+// e when no handle is open.
+func (n *node) acquire(e *filer.Entry) *handle {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.file == nil {
+		n.file = newOpenFile(n.fsys, e)
+		n.fsys.filesMu.Lock()
+		n.fsys.open[n.file] = n
+		n.fsys.filesMu.Unlock()
+	}
+	n.file.opens++
+	return &handle{n: n, f: n.file}
+}
+
+func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	write := flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0 || flags&syscall.O_TRUNC != 0
+	if n.fsys.opt.ReadOnly && write {
+		return nil, 0, syscall.EROFS
+	}
+	var h *handle
+	if f := n.openFile(); f != nil {
+		h = n.acquire(nil)
+	} else {
+		e, err := n.fsys.lookup(n.fsys.opCtx(), n.path())
+		if err != nil {
+			return nil, 0, errno(err)
+		}
+		if e.IsDirectory() {
+			return nil, 0, syscall.EISDIR
+		}
+		h = n.acquire(e)
+	}
+	if flags&syscall.O_TRUNC != 0 {
+		if err := h.f.truncate(n.fsys.opCtx(), n, 0); err != nil {
+			h.Release(ctx)
+			return nil, 0, errno(err)
+		}
+	}
+	return h, 0, 0
+}
+
+// remove deletes the child name (a folder only when empty).
+func (n *node) remove(name string) syscall.Errno {
+	if n.fsys.opt.ReadOnly {
+		return syscall.EROFS
+	}
+	p := n.childPath(name)
+	n.fsys.tree.Lock()
+	defer n.fsys.tree.Unlock()
+	if err := n.fsys.filer.remove(n.fsys.opCtx(), p, false); err != nil {
+		return errno(err)
+	}
+	if ch := n.GetChild(name); ch != nil {
+		if cn, ok := ch.Operations().(*node); ok {
+			cn.unlinked.Store(true)
+		}
+	}
+	n.fsys.meta.remove(p)
+	return 0
+}
+
+func (n *node) Unlink(ctx context.Context, name string) syscall.Errno { return n.remove(name) }
+
+func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno { return n.remove(name) }
+
+func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if n.fsys.opt.ReadOnly {
+		return syscall.EROFS
+	}
+	if flags&fs.RENAME_EXCHANGE != 0 {
+		return syscall.EINVAL
+	}
+	np, ok := newParent.(*node)
+	if !ok {
+		return syscall.EXDEV
+	}
+	ctx2 := n.fsys.opCtx()
+	from, to := n.childPath(name), np.childPath(newName)
+	src, err := n.fsys.lookup(ctx2, from)
+	if err != nil {
+		return errno(err)
+	}
+	dst, err := n.fsys.filer.find(ctx2, to)
+	switch {
+	case errors.Is(err, filer.ErrNotFound):
+		dst = nil
+	case err != nil:
+		return errno(err)
+	case flags&renameNoReplace != 0:
+		return syscall.EEXIST
+	case src.IsDirectory() && !dst.IsDirectory():
+		return syscall.ENOTDIR
+	case !src.IsDirectory() && dst.IsDirectory():
+		return syscall.EISDIR
+	}
+	n.fsys.tree.Lock()
+	defer n.fsys.tree.Unlock()
+	if err := n.fsys.filer.rename(ctx2, from, to); err != nil {
+		n.fsys.log.Warn("rename", "from", from, "to", to, "err", err)
+		if dst != nil && dst.IsDirectory() && errors.Is(err, filer.ErrConflict) {
+			return syscall.ENOTEMPTY
+		}
+		return errno(err)
+	}
+	if dst != nil {
+		if ch := np.GetChild(newName); ch != nil {
+			if cn, ok := ch.Operations().(*node); ok && ch != n.GetChild(name) {
+				cn.unlinked.Store(true)
+			}
+		}
+	}
+	if ch := n.GetChild(name); ch != nil {
+		n.fsys.moving(ch, to)
+	}
+	n.fsys.meta.remove(from)
+	n.fsys.meta.invalidate(to)
+	return 0
+}
+
+// renameNoReplace is RENAME_NOREPLACE of renameat2(2).
+const renameNoReplace = 0x1
+
+// xattrPrefix keeps extended attributes apart from other Extended keys
+// (the Seaweed-* headers of HTTP uploads).
+const xattrPrefix = "xattr-"
+
+const (
+	xattrCreate  = 0x1
+	xattrReplace = 0x2
+)
+
+func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	e, err := n.entry(n.fsys.opCtx())
+	if err != nil {
+		return 0, errno(err)
+	}
+	v, ok := e.Extended[xattrPrefix+attr]
+	if !ok {
+		return 0, fs.ENOATTR
+	}
+	if len(dest) == 0 {
+		return uint32(len(v)), 0
+	}
+	if len(dest) < len(v) {
+		return uint32(len(v)), syscall.ERANGE
+	}
+	return uint32(copy(dest, v)), 0
+}
+
+func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	if n.fsys.opt.ReadOnly {
+		return syscall.EROFS
+	}
+	_, en := n.update(func(e *filer.Entry) syscall.Errno {
+		_, ok := e.Extended[xattrPrefix+attr]
+		if ok && flags&xattrCreate != 0 {
+			return syscall.EEXIST
+		}
+		if !ok && flags&xattrReplace != 0 {
+			return fs.ENOATTR
+		}
+		if e.Extended == nil {
+			e.Extended = map[string][]byte{}
+		}
+		e.Extended[xattrPrefix+attr] = append([]byte(nil), data...)
+		return 0
+	})
+	return en
+}
+
+func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	if n.fsys.opt.ReadOnly {
+		return syscall.EROFS
+	}
+	_, en := n.update(func(e *filer.Entry) syscall.Errno {
+		if _, ok := e.Extended[xattrPrefix+attr]; !ok {
+			return fs.ENOATTR
+		}
+		delete(e.Extended, xattrPrefix+attr)
+		return 0
+	})
+	return en
+}
+
+func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	e, err := n.entry(n.fsys.opCtx())
+	if err != nil {
+		return 0, errno(err)
+	}
+	var names []byte
+	for k := range e.Extended {
+		if len(k) > len(xattrPrefix) && k[:len(xattrPrefix)] == xattrPrefix {
+			names = append(names, k[len(xattrPrefix):]...)
+			names = append(names, 0)
+		}
+	}
+	if len(dest) == 0 {
+		return uint32(len(names)), 0
+	}
+	if len(dest) < len(names) {
+		return uint32(len(names)), syscall.ERANGE
+	}
+	return uint32(copy(dest, names)), 0
+}
+
+// Statfs reports a large, mostly free file system: the cluster's real
+// capacity is the volume servers', which the mount does not track.
+func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	const bsize = 4096
+	out.Bsize = bsize
+	out.Frsize = bsize
+	out.Blocks = 1 << 40 / bsize
+	out.Bfree = out.Blocks / 2
+	out.Bavail = out.Bfree
+	out.Files = 1 << 30
+	out.Ffree = 1 << 29
+	out.NameLen = filer.MaxNameLen
+	return 0
+}
