@@ -178,3 +178,34 @@ func TestWhiteList(t *testing.T) {
 		t.Fatalf("/dir/status behind a white list: %d", resp.StatusCode)
 	}
 }
+
+func TestVolGrowBadInputChangesNothing(t *testing.T) {
+	m, _ := cluster1(t, Config{})
+	maxVID := m.state.MaxVolumeID()
+	for _, tc := range []struct {
+		q      url.Values
+		status int
+		substr string
+	}{
+		{url.Values{}, http.StatusNotAcceptable, "can not parse parameter count "},
+		{url.Values{"count": {"x"}}, http.StatusNotAcceptable, "can not parse parameter count x"},
+		{url.Values{"count": {"0"}}, http.StatusNotAcceptable, "can not parse parameter count 0"},
+		{url.Values{"count": {"-2"}}, http.StatusNotAcceptable, "can not parse parameter count -2"},
+		{url.Values{"count": {"1"}, "replication": {"0a1"}}, http.StatusNotAcceptable, "unexpected replication type: 0a1"},
+		{url.Values{"count": {"1"}, "ttl": {"1q2"}}, http.StatusNotAcceptable, "ttl"},
+		{url.Values{"count": {"1"}, "dataCenter": {"dc9"}}, http.StatusBadRequest, "data center dc9 not found"},
+		{url.Values{"count": {"9"}}, http.StatusNotAcceptable, "not enough"},
+		{url.Values{"count": {"4294967296"}}, http.StatusNotAcceptable, "can not parse parameter count"},
+	} {
+		resp, b := get(t, m.addr, "/vol/grow", tc.q)
+		wantError(t, resp, b, tc.status, tc.substr)
+	}
+	if m.state.MaxVolumeID() != maxVID || len(m.state.Volumes()) != 0 {
+		t.Fatalf("bad /vol/grow input changed the state: max volume id %d -> %d, %d records",
+			maxVID, m.state.MaxVolumeID(), len(m.state.Volumes()))
+	}
+	resp, b := get(t, m.addr, "/vol/grow", url.Values{"count": {"3"}, "collection": {"g"}})
+	if resp.StatusCode != http.StatusOK || decode[map[string]int](t, b)["count"] != 3 || len(m.state.Volumes()) != 3 {
+		t.Fatalf("/vol/grow count=3: %d %s, %d records", resp.StatusCode, b, len(m.state.Volumes()))
+	}
+}
