@@ -81,7 +81,13 @@ func TestGroupCommitSharesOneSync(t *testing.T) {
 
 	errs := make(chan error, n+1)
 	go func() { errs <- w.Append(makeEntries(1, 1, 1)) }()
-	<-stall.entered // the first append is fsyncing, outside the lock
+	select { // the first append is fsyncing, outside the lock
+	case <-stall.entered:
+	case err := <-errs:
+		t.Fatalf("the first append returned (%v) without an fsync", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first append never reached fsync")
+	}
 
 	// Entries 2..n+1 by one appender each, in order; HardStates by others.
 	var order sync.Mutex
