@@ -14,6 +14,7 @@ import (
 	"weedfs.dev/weed/filer/server"
 	"weedfs.dev/weed/filer/stores/embedded"
 	"weedfs.dev/weed/filer/stores/postgres"
+	"weedfs.dev/weed/filer/stores/redis"
 	"weedfs.dev/weed/security"
 )
 
@@ -184,5 +185,9 @@ func (f *filerFlags) run(ctx context.Context, log *slog.Logger) error {
 
 // openRedisStore opens the Redis store of filer.toml's [redis] section.
 func openRedisStore(ctx context.Context, c filer.RedisConfig) (filer.Store, error) {
-	return nil, fmt.Errorf("redis store: not available in this build")
+	addr := c.Address
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	return redis.Open(ctx, addr, redis.Options{Password: c.Password, DB: c.Database})
 }

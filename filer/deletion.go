@@ -18,7 +18,9 @@ const (
 )
 
 // queueDeletion records fids to delete in the store's KV space (inside the
-// caller's transaction when ctx carries one) and wakes the deletion loop.
+// caller's transaction when ctx carries one). The caller wakes the deletion
+// loop with nudgeDeletion once the record is committed: a loop woken
+// before would not see it.
 func (f *Filer) queueDeletion(ctx context.Context, fids []string) error {
 	if len(fids) == 0 {
 		return nil
@@ -33,7 +35,6 @@ func (f *Filer) queueDeletion(ctx context.Context, fids []string) error {
 		}
 		fids = fids[n:]
 	}
-	f.nudgeDeletion()
 	return nil
 }
 
@@ -52,7 +53,9 @@ func (f *Filer) deletionLoop(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			f.log.Warn("chunk deletion", "err", err)
 		}
-		wait := time.Minute
+		// Without news, look again now and then: filers sharing the store
+		// may have queued work, and failed rounds are retried.
+		wait := 10 * time.Second
 		if left || err != nil {
 			wait = f.opt.DeleteRetry
 		}

@@ -34,6 +34,7 @@ func (f *Filer) tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return err
 	}
 	f.feed.notify()
+	f.nudgeDeletion()
 	return nil
 }
 

@@ -232,7 +232,9 @@ func (f *Filer) abandon(ctx context.Context, fids []string, rec *uploadRecord) {
 	})
 	if err != nil {
 		f.log.Warn("queue chunks of a failed upload", "fids", len(fids), "err", err)
+		return
 	}
+	f.nudgeDeletion()
 }
 
 // uploadRecord is the "up/" record of one upload in flight.
@@ -308,6 +310,7 @@ func (f *Filer) recoverUploads(ctx context.Context) error {
 		}
 	}
 	if len(recs) > 0 {
+		f.nudgeDeletion()
 		f.log.Info("queued chunks of uploads cut off by a restart", "uploads", len(recs))
 	}
 	return nil

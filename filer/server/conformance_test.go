@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/filer"
+	"weedfs.dev/weed/filer/filertest"
 	"weedfs.dev/weed/filer/server"
 )
 
@@ -49,9 +50,10 @@ func runConformance(t *testing.T, newStore newStoreFunc) {
 		{"CutOffUpload", testCutOffUpload},
 		{"Events", testEvents},
 	}
+	c := filertest.Start(t, 1, 16)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := startFiler(t, nil, newStore(t), filer.Options{ID: "f1"})
+			e := startFiler(t, c, newStore(t), filer.Options{ID: "f1"})
 			tc.fn(t, e)
 		})
 	}
