@@ -288,12 +288,12 @@ func (c *Core) Step(m *raftpb.Message) error {
 	case m.Term < c.term:
 		switch m.Type {
 		case raftpb.MessageType_MSG_APP, raftpb.MessageType_MSG_HEARTBEAT:
-			if c.cfg.CheckQuorum || c.cfg.PreVote {
-				// A stale leader that cannot learn our term otherwise
-				// (we ignore its messages, PreVote keeps us from raising
-				// its term) would stay leader forever: tell it.
-				c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP})
-			}
+			// Tell a stale leader our term, as Raft's AppendEntries reply
+			// does. Vote requests do not always carry it there: PreVote
+			// does not raise terms, and a peer with a stale configuration
+			// may not know the leader (the simulation found a leader stuck
+			// for good behind peers that silently ignored it).
+			c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP})
 		case raftpb.MessageType_MSG_PRE_VOTE:
 			c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_PRE_VOTE_RESP, Term: c.term, Reject: true})
 		}

@@ -178,3 +178,24 @@ func TestOldTermEntryNotCommittedByCounting(t *testing.T) {
 		t.Fatalf("3 applied %q, want [old]", got)
 	}
 }
+
+// A peer at a higher term answers a stale leader's messages with its term
+// (whatever PreVote and CheckQuorum say), so the leader steps down instead
+// of waiting for a vote request that may never reach it.
+func TestStaleLeaderLearnsHigherTerm(t *testing.T) {
+	n := newTestNet(t, 3, nil)
+	n.campaign(1)
+	n.isolate(2)
+	n.campaign(2) // term 3, alone
+	n.campaign(2) // term 4
+	// 2 hears only from 1 and answers only to 1: no vote request carries
+	// its term anywhere.
+	n.heal()
+	n.filter = func(m *raftpb.Message) bool {
+		return m.Type != raftpb.MessageType_MSG_VOTE && m.Type != raftpb.MessageType_MSG_PRE_VOTE
+	}
+	n.tick(1, 1)
+	if st := n.cores[1].Status(); st.Role == RoleLeader || st.Term != n.cores[2].Status().Term {
+		t.Fatalf("stale leader: role %s term %d, peer term %d", st.Role, st.Term, n.cores[2].Status().Term)
+	}
+}
