@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"weedfs.dev/weed/raft"
 	"weedfs.dev/weed/raft/raftpb"
 )
 
@@ -88,7 +89,7 @@ func (w *WAL) write(b *batch) (uint64, error) {
 		k++
 	}
 	if k < len(b.ents) && b.ents[k].Index > w.mem.last()+1 {
-		return 0, fmt.Errorf("wal: append at %d would leave a gap after %d", b.ents[k].Index, w.mem.last())
+		return 0, fmt.Errorf("wal: append at %d would leave a gap after %d: %w", b.ents[k].Index, w.mem.last(), raft.ErrUnavailable)
 	}
 	// Entries already held with the same term are the same entries: skip
 	// them, so only a real conflict truncates.
@@ -122,7 +123,7 @@ func (w *WAL) write(b *batch) (uint64, error) {
 	for i := k; i < len(b.ents); i++ {
 		off := base + int64(b.offs[i]-b.offs[k])
 		size := b.offs[i+1] - b.offs[i] - headerSize
-		l := loc{seg: cur, off: off, size: uint32(size), term: b.ents[i].Term}
+		l := loc{seg: cur, off: off, size: uint32(size), data: uint32(len(b.ents[i].Data)), term: b.ents[i].Term}
 		if err := w.mem.addEntry(b.ents[i], l); err != nil {
 			// Checked above; reaching here is a bug, and the file now
 			// disagrees with memory: stop writing.

@@ -17,6 +17,7 @@ type loc struct {
 	seg  *segment
 	off  int64  // offset of the record header in seg
 	size uint32 // payload bytes (the entry's encoded size)
+	data uint32 // bytes of the entry's Data: what Entries' maxBytes counts
 	term uint64
 }
 

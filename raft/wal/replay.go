@@ -100,7 +100,7 @@ func (w *WAL) applyRecord(seg *segment, off int64, typ byte, payload []byte) err
 		if err != nil {
 			return err
 		}
-		return w.mem.addEntry(e, loc{seg: seg, off: off, size: uint32(len(payload)), term: e.Term})
+		return w.mem.addEntry(e, loc{seg: seg, off: off, size: uint32(len(payload)), data: uint32(len(e.Data)), term: e.Term})
 	case recordHardState:
 		hs, err := decodeHardState(payload)
 		if err != nil {

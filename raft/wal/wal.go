@@ -213,8 +213,9 @@ func (w *WAL) Term(i uint64) (uint64, error) {
 	return t, nil
 }
 
-// Entries returns the entries in [lo, hi), at least one and at most maxBytes
-// of encoded entries. The returned entries are shared: do not modify them.
+// Entries returns the entries in [lo, hi): at least one, then as many as
+// keep the total of their Data within maxBytes (as raft.MemoryLogStore
+// counts). The returned entries are shared: do not modify them.
 func (w *WAL) Entries(lo, hi, maxBytes uint64) ([]*raftpb.Entry, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -224,17 +225,14 @@ func (w *WAL) Entries(lo, hi, maxBytes uint64) ([]*raftpb.Entry, error) {
 	if lo <= w.mem.mark.index {
 		return nil, raft.ErrCompacted
 	}
-	if hi > w.mem.last()+1 {
-		return nil, fmt.Errorf("wal: entries up to %d, last is %d: %w", hi-1, w.mem.last(), raft.ErrUnavailable)
-	}
-	if lo >= hi {
-		return nil, nil
+	if hi > w.mem.last()+1 || lo > hi {
+		return nil, fmt.Errorf("wal: entries [%d, %d), last is %d: %w", lo, hi, w.mem.last(), raft.ErrUnavailable)
 	}
 	var out []*raftpb.Entry
 	var total uint64
 	for i := lo; i < hi; i++ {
 		l := w.mem.locs[i-w.mem.first]
-		total += uint64(l.size)
+		total += uint64(l.data)
 		if len(out) > 0 && total > maxBytes {
 			break
 		}

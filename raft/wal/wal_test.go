@@ -47,8 +47,7 @@ func TestAppendRoundTrip(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Index != 1 {
 		t.Fatalf("Entries with maxBytes 0 = %d entries, %v; want exactly entry 1", len(got), err)
 	}
-	one := uint64(proto.Size(got[0]))
-	two := one + uint64(proto.Size(makeEntries(2, 2, 1)[0]))
+	two := uint64(len(entryData(1, 1)) + len(entryData(2, 1)))
 	got, err = w.Entries(1, 100, two)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("Entries with maxBytes of two entries = %d entries, %v; want 2", len(got), err)
@@ -63,8 +62,8 @@ func TestAppendRejectsGapsAndDisorder(t *testing.T) {
 	w := mustOpen(t, t.TempDir(), testOptions(0))
 	defer w.Close()
 	mustAppend(t, w, makeEntries(1, 5, 1))
-	if err := w.Append(makeEntries(7, 8, 1)); err == nil {
-		t.Fatal("append at 7 after 5 succeeded; want a gap error")
+	if err := w.Append(makeEntries(7, 8, 1)); !errors.Is(err, raft.ErrUnavailable) {
+		t.Fatalf("append at 7 after 5: %v, want a gap error wrapping ErrUnavailable", err)
 	}
 	bad := append(makeEntries(6, 6, 1), makeEntries(8, 8, 1)...)
 	if err := w.Append(bad); err == nil {
