@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,7 +53,7 @@ func (f *masterFlags) register(fs flagSet, prefix string) {
 		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
 	}
 	fs.IntVar(&f.port, prefix+"port", master.DefaultPort, "HTTP port")
-	fs.StringVar(&f.mdir, prefix+"mdir", os.TempDir(), "folder of the master's Raft log")
+	fs.StringVar(&f.mdir, prefix+"mdir", "", "folder of the master's Raft log and snapshots (default: weed-master-<port> in the temp folder)")
 	fs.StringVar(&f.peers, prefix+"peers", "", "comma-separated host:port of every master, e.g. 127.0.0.1:9333,127.0.0.1:9334,127.0.0.1:9335 (empty: a single master)")
 	fs.StringVar(&f.defaultReplication, prefix+"defaultReplication", "000", "replication of assigns that name none")
 	fs.IntVar(&f.volumeSizeLimitMB, prefix+"volumeSizeLimitMB", master.DefaultVolumeSizeLimitMB, "a volume takes no more writes at this size")
@@ -72,7 +74,9 @@ func (f *masterFlags) config(log *slog.Logger) (master.Config, error) {
 		return master.Config{}, fmt.Errorf("-garbageThreshold %v must be in (0, 1]", f.garbageThreshold)
 	}
 	if f.mdir == "" {
-		return master.Config{}, errors.New("-mdir is empty")
+		// Not the temp folder itself, as SeaweedFS: two masters of one
+		// machine would share a Raft log.
+		f.mdir = filepath.Join(os.TempDir(), "weed-master-"+strconv.Itoa(f.port))
 	}
 	if err := checkDir(f.mdir); err != nil {
 		return master.Config{}, fmt.Errorf("-mdir: %w", err)
