@@ -82,22 +82,33 @@ func (s *Store) DeleteEntry(ctx context.Context, path string) error {
 	})
 }
 
-// DeleteFolderChildren implements filer.Store with one statement: the
-// folder's children, and the range of folders below them.
+// DeleteFolderChildren implements filer.Store with two range deletions
+// of the primary key, in one transaction: the folder's children, and the
+// folders below them. (One statement with OR would scan the whole table.)
 func (s *Store) DeleteFolderChildren(ctx context.Context, dir string) error {
 	below := dir + "/"
 	if dir == "/" {
 		below = "/"
 	}
 	end := below[:len(below)-1] + "0" // '0' follows '/'
-	return s.with(ctx, func(q querier) error {
-		_, err := q.Exec(ctx, `DELETE FROM `+s.entries+` WHERE dir = $1 OR (dir >= $2 AND dir < $3)`,
-			[]byte(dir), []byte(below), []byte(end))
-		if err != nil {
+	del := func(q querier) error {
+		if _, err := q.Exec(ctx, `DELETE FROM `+s.entries+` WHERE dir = $1`, []byte(dir)); err != nil {
 			return fmt.Errorf("postgres: delete children of %s: %w", dir, mapErr(err))
 		}
+		_, err := q.Exec(ctx, `DELETE FROM `+s.entries+` WHERE dir >= $1 AND dir < $2`, []byte(below), []byte(end))
+		if err != nil {
+			return fmt.Errorf("postgres: delete descendants of %s: %w", dir, mapErr(err))
+		}
 		return nil
-	})
+	}
+	if txFrom(ctx) != nil {
+		return s.with(ctx, del)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return del(t) })
+	if err != nil {
+		return fmt.Errorf("postgres: delete children of %s: %w", dir, mapErr(err))
+	}
+	return nil
 }
 
 // pageSize is how many rows a listing or scan fetches per statement; fn

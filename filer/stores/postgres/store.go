@@ -53,6 +53,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	cfg.AfterConnect = tuneSession
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %v: %w", err, filer.ErrUnavailable)
@@ -87,6 +88,18 @@ func (s *Store) createTables(ctx context.Context) error {
 			return fmt.Errorf("postgres: create tables: %w", mapErr(err))
 		}
 	}
+	return nil
+}
+
+// tuneSession turns bitmap scans off on each connection. Until a table's
+// statistics are gathered (autovacuum, up to a minute after a bulk load)
+// the planner guesses a folder holds a few rows and answers a page of a
+// listing with a bitmap scan of the whole folder plus a sort (54 ms a
+// page for 100,000 entries instead of 0.3 ms); without bitmap scans it
+// walks the primary key in order and stops at the limit. Databases that
+// do not know the setting (CockroachDB) are left as they are.
+func tuneSession(ctx context.Context, conn *pgx.Conn) error {
+	_, _ = conn.Exec(ctx, "SET enable_bitmapscan = off")
 	return nil
 }
 
@@ -129,7 +142,7 @@ func mapErr(err error) error {
 		return nil
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+	if errors.Is(err, filer.ErrUnavailable) || errors.As(err, &pgErr) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, pgx.ErrNoRows) || errors.Is(err, pgx.ErrTxClosed) {
 		return err
 	}

@@ -74,7 +74,7 @@ func mapErr(err error) error {
 		return nil
 	}
 	var replyErr goredis.Error
-	if errors.Is(err, goredis.Nil) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, filer.ErrUnavailable) || errors.Is(err, goredis.Nil) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	if errors.As(err, &replyErr) && !errors.Is(err, goredis.ErrClosed) {
