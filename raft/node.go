@@ -112,10 +112,15 @@ type Raft struct {
 	readSeq   atomic.Uint64
 
 	// Loop-only state.
-	lead      uint64
-	peers     map[uint64]string // transport's view of the configuration
-	reads     map[string]*pendingRead
-	snapSends map[uint64]bool // peers with a snapshot transfer running
+	// stableIndex is the last index durable in the LogStore. savedHS is the
+	// HardState on disk, latestHS the core's newest (they differ only in
+	// commit: see persist).
+	stableIndex       uint64
+	savedHS, latestHS *raftpb.HardState
+	lead              uint64
+	peers             map[uint64]string // transport's view of the configuration
+	reads             map[string]*pendingRead
+	snapSends         map[uint64]bool // peers with a snapshot transfer running
 
 	// Applier-only state.
 	ap applier
@@ -228,6 +233,13 @@ func (r *Raft) start() error {
 	if r.core, err = NewCore(r.coreCfg, hs, meta, nil); err != nil {
 		return fmt.Errorf("raft: start core: %w", err)
 	}
+	if hs == nil {
+		hs = &raftpb.HardState{}
+	}
+	r.savedHS, r.latestHS = hs, hs
+	if r.stableIndex, err = r.logs.LastIndex(); err != nil {
+		return fmt.Errorf("raft: read last index: %w", err)
+	}
 	return nil
 }
 
@@ -240,6 +252,7 @@ func (r *Raft) run() {
 	for {
 		select {
 		case <-r.stopc:
+			r.flushHardState()
 			return
 		case <-ticker.C:
 			r.core.Tick()

@@ -73,53 +73,84 @@ func (r *Raft) processReady() error {
 	return nil
 }
 
-// handleReady does what one Ready asks, in the order of its contract:
-// install a snapshot, persist, send, apply.
+// handleReady does what one Ready asks: install a snapshot, persist, send,
+// apply. Committed entries that were already durable in the log before this
+// Ready (all of them, on a leader) go to the applier first, so applying
+// them overlaps the fsync of the new entries; the others are applied after
+// it, as the contract says.
 func (r *Raft) handleReady(rd Ready) error {
 	if rd.SoftState != nil {
 		r.setSoft(rd.SoftState)
 	}
-	var task applyTask
+	var early applyTask
 	if s := rd.Snapshot; s != nil {
 		if err := r.logs.Reset(s.Index, s.Term); err != nil {
 			return fmt.Errorf("raft: reset log to snapshot %d: %w", s.Index, err)
 		}
+		r.stableIndex = s.Index
 		r.syncPeers(s.Conf)
-		task.restore = s
+		early.restore = s
 	}
-	if err := r.persist(rd.HardState, rd.Entries); err != nil {
-		return err
-	}
-	r.send(rd.Messages)
-	if len(rd.CommittedEntries) > 0 {
-		task.entries = rd.CommittedEntries
-		for _, e := range rd.CommittedEntries {
-			if e.Type != raftpb.EntryType_ENTRY_CONF_CHANGE {
-				continue
-			}
-			cc := new(raftpb.ConfChange)
-			if err := proto.Unmarshal(e.Data, cc); err != nil {
-				// Every peer decodes the same committed bytes alike, so
-				// skipping keeps them consistent.
-				r.logger.Error("raft: undecodable conf change skipped", "index", e.Index, "err", err)
-				continue
-			}
-			cs := r.core.ApplyConfChange(cc)
-			r.syncPeers(cs)
-			task.confs = append(task.confs, confAt{e.Index, cs})
-		}
-	}
+	stable, rest := splitAt(rd.CommittedEntries, r.stableIndex)
+	r.committed(&early, stable)
 	for _, rs := range rd.ReadStates {
 		if req := r.reads[string(rs.Context)]; req != nil {
 			delete(r.reads, string(rs.Context))
 			req.index = rs.Index
-			task.reads = append(task.reads, req)
+			early.reads = append(early.reads, req)
 		}
 	}
-	if task.restore != nil || len(task.entries) > 0 || len(task.reads) > 0 {
-		return r.toApply(&task)
+	if early.restore != nil || len(early.entries) > 0 || len(early.reads) > 0 {
+		if err := r.toApply(&early); err != nil {
+			return err
+		}
+	}
+	if err := r.persist(rd.HardState, rd.Entries); err != nil {
+		return err
+	}
+	if n := len(rd.Entries); n > 0 {
+		r.stableIndex = rd.Entries[n-1].Index
+	}
+	r.send(rd.Messages)
+	if len(rest) > 0 {
+		var late applyTask
+		r.committed(&late, rest)
+		return r.toApply(&late)
 	}
 	return nil
+}
+
+// splitAt splits committed entries into those at or below index and the rest.
+func splitAt(ents []*raftpb.Entry, index uint64) (below, above []*raftpb.Entry) {
+	i := 0
+	for i < len(ents) && ents[i].Index <= index {
+		i++
+	}
+	return ents[:i], ents[i:]
+}
+
+// committed adds committed entries to an apply task, applying conf changes
+// to the core (on the loop, in log order) and the transport on the way.
+func (r *Raft) committed(task *applyTask, ents []*raftpb.Entry) {
+	if len(ents) == 0 {
+		return
+	}
+	task.entries = ents
+	for _, e := range ents {
+		if e.Type != raftpb.EntryType_ENTRY_CONF_CHANGE {
+			continue
+		}
+		cc := new(raftpb.ConfChange)
+		if err := proto.Unmarshal(e.Data, cc); err != nil {
+			// Every peer decodes the same committed bytes alike, so
+			// skipping keeps them consistent.
+			r.logger.Error("raft: undecodable conf change skipped", "index", e.Index, "err", err)
+			continue
+		}
+		cs := r.core.ApplyConfChange(cc)
+		r.syncPeers(cs)
+		task.confs = append(task.confs, confAt{e.Index, cs})
+	}
 }
 
 // toApply queues work for the applier, in order; it blocks while the
@@ -133,28 +164,55 @@ func (r *Raft) toApply(t *applyTask) error {
 	}
 }
 
-// persist makes entries and HardState durable before anything is sent.
+// persist makes entries durable, and the HardState when its term or vote
+// changed, before anything is sent. A change of commit alone is not synced
+// on its own (as etcd does): a lagging commit on disk is safe, the node
+// learns it again from the leader, so it is saved with the next entries,
+// the next term or vote change, or at Close.
 func (r *Raft) persist(hs *raftpb.HardState, ents []*raftpb.Entry) error {
-	if hs == nil && len(ents) == 0 {
+	if hs != nil {
+		r.latestHS = hs
+	}
+	if len(ents) == 0 && (hs == nil || (hs.Term == r.savedHS.Term && hs.Vote == r.savedHS.Vote)) {
 		return nil
+	}
+	var save *raftpb.HardState
+	if !proto.Equal(r.latestHS, r.savedHS) {
+		save = r.latestHS
 	}
 	if r.saver != nil {
-		if err := r.saver.Save(hs, ents); err != nil {
+		if err := r.saver.Save(save, ents); err != nil {
 			return fmt.Errorf("raft: persist: %w", err)
 		}
-		return nil
-	}
-	if len(ents) > 0 {
-		if err := r.logs.Append(ents); err != nil {
-			return fmt.Errorf("raft: append %d entries: %w", len(ents), err)
+	} else {
+		if len(ents) > 0 {
+			if err := r.logs.Append(ents); err != nil {
+				return fmt.Errorf("raft: append %d entries: %w", len(ents), err)
+			}
+		}
+		if save != nil {
+			if err := r.stable.SaveHardState(save); err != nil {
+				return fmt.Errorf("raft: save hard state: %w", err)
+			}
 		}
 	}
-	if hs != nil {
-		if err := r.stable.SaveHardState(hs); err != nil {
-			return fmt.Errorf("raft: save hard state: %w", err)
-		}
+	if save != nil {
+		r.savedHS = save
 	}
 	return nil
+}
+
+// flushHardState saves a commit index not yet on disk; on the loop, as it
+// stops.
+func (r *Raft) flushHardState() {
+	if proto.Equal(r.latestHS, r.savedHS) {
+		return
+	}
+	if err := r.stable.SaveHardState(r.latestHS); err != nil {
+		r.logger.Warn("raft: save hard state at close", "err", err)
+		return
+	}
+	r.savedHS = r.latestHS
 }
 
 // send hands messages to the transport; MSG_SNAP goes out on its own

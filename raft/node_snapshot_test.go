@@ -151,3 +151,28 @@ func TestFaultyNetworkConverges(t *testing.T) {
 		t.Fatalf("faults did not happen: %+v", s)
 	}
 }
+
+// A commit index that advanced without new entries is not synced on its
+// own, but Close saves it: the HardState on disk names every applied entry.
+func TestCloseSavesCommit(t *testing.T) {
+	c := newMemCluster(t, 3, nil)
+	lead := c.leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := 0; i < 10; i++ {
+		if _, err := lead.r.Propose(ctx, []byte(fmt.Sprintf("k%d=v", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit := lead.r.Status().Commit
+	if err := lead.r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := lead.stable.HardState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs.Commit < commit {
+		t.Fatalf("HardState on disk has commit %d, the node had committed %d", hs.Commit, commit)
+	}
+}
