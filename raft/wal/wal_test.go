@@ -221,3 +221,22 @@ func TestClosedWALRefusesCalls(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// Damage found when reading an uncached entry is reported, not returned as
+// data.
+func TestEntriesReportsDamageFoundOnRead(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(0)
+	opts.CacheBytes = 1
+	w := mustOpen(t, dir, opts)
+	defer w.Close()
+	mustAppend(t, w, makeEntries(1, 20, 1))
+	seg := segmentFiles(t, dir)[0]
+	off := w.mem.locs[4].off // entry 5
+	flipByte(t, seg, off+headerSize+2)
+	_, err := w.Entries(1, 20, ^uint64(0))
+	wantCorrupt(t, err, seg, off)
+	if got, err := w.Entries(1, 5, ^uint64(0)); err != nil || len(got) != 4 {
+		t.Fatalf("Entries before the damage: %d, %v", len(got), err)
+	}
+}
