@@ -70,7 +70,11 @@ func (c *Core) ApplyConfChange(cc *raftpb.ConfChange) *raftpb.ConfState {
 	c.setConf(cs)
 	if c.role == RoleLeader {
 		if !c.quorum.isVoter(c.id) {
-			// Removed or demoted: the change is committed, hand over.
+			// Removed or demoted: the change is committed, hand over to
+			// a caught-up voter rather than wait for an election timeout.
+			if to := c.caughtUpVoter(); to != 0 {
+				c.sendTimeoutNow(to)
+			}
 			c.becomeFollower(c.term, 0)
 		} else {
 			if c.leadTransferee != 0 && c.prs[c.leadTransferee] == nil {
@@ -82,6 +86,17 @@ func (c *Core) ApplyConfChange(cc *raftpb.ConfChange) *raftpb.ConfState {
 		}
 	}
 	return proto.Clone(cs).(*raftpb.ConfState)
+}
+
+// caughtUpVoter returns a voter (not this peer) whose log matches the
+// leader's last index, or 0.
+func (c *Core) caughtUpVoter() uint64 {
+	for _, id := range c.quorum.voterIDs() {
+		if pr := c.prs[id]; id != c.id && pr != nil && pr.match == c.log.lastIndex() {
+			return id
+		}
+	}
+	return 0
 }
 
 // ReadIndex requests a linearizable read: the answer is a ReadState with the
