@@ -19,12 +19,31 @@ type pathLocks struct {
 	stripes [64]sync.Mutex
 }
 
-func (l *pathLocks) lock(p string) func() {
+func (l *pathLocks) stripe(p string) int {
 	h := fnv.New32a()
 	h.Write([]byte(p))
-	m := &l.stripes[h.Sum32()%uint32(len(l.stripes))]
+	return int(h.Sum32() % uint32(len(l.stripes)))
+}
+
+func (l *pathLocks) lock(p string) func() {
+	m := &l.stripes[l.stripe(p)]
 	m.Lock()
 	return m.Unlock
+}
+
+// lock2 locks two paths in stripe order, so two callers locking the same
+// pair in opposite orders cannot deadlock.
+func (l *pathLocks) lock2(a, b string) func() {
+	i, j := l.stripe(a), l.stripe(b)
+	if i == j {
+		return l.lock(a)
+	}
+	if i > j {
+		i, j = j, i
+	}
+	l.stripes[i].Lock()
+	l.stripes[j].Lock()
+	return func() { l.stripes[j].Unlock(); l.stripes[i].Unlock() }
 }
 
 // tx runs fn in a store transaction and, once it committed, wakes the

@@ -149,6 +149,10 @@ func (f *Filer) Rename(ctx context.Context, from, to string) (*Entry, error) {
 	if IsDescendant(to, from) {
 		return nil, fmt.Errorf("%w: %s into its own subtree %s", ErrBadRename, from, to)
 	}
+	// Stores do not isolate transactions: the two paths are locked so a
+	// concurrent write to either does not interleave with the move.
+	unlock := f.locks.lock2(from, to)
+	defer unlock()
 	src, err := f.find(ctx, from)
 	if err != nil {
 		return nil, err
