@@ -1,6 +1,7 @@
 package snapshots
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"hash"
@@ -14,6 +15,9 @@ import (
 	"weedfs.dev/weed/raft/raftpb"
 )
 
+// writeBuffer is the size of a sink's write buffer.
+const writeBuffer = 256 << 10
+
 // ErrSinkDone is returned by a sink's Write and Close after Close or Cancel.
 var ErrSinkDone = errors.New("snapshots: sink already closed or cancelled")
 
@@ -23,6 +27,7 @@ type Sink struct {
 	meta   *raftpb.SnapshotMeta
 	folder string // temporary
 	f      *os.File
+	w      *bufio.Writer // over f: state machines often write in small pieces
 	crc    hash.Hash32
 	size   uint64
 	done   bool // closed or cancelled
@@ -44,7 +49,7 @@ func (s *Store) Create(meta *raftpb.SnapshotMeta) (raft.SnapshotSink, error) {
 		os.RemoveAll(folder)
 		return nil, fmt.Errorf("snapshots: %w", err)
 	}
-	return &Sink{store: s, meta: proto.CloneOf(meta), folder: folder, f: f, crc: crc32.New(castagnoli)}, nil
+	return &Sink{store: s, meta: proto.CloneOf(meta), folder: folder, f: f, w: bufio.NewWriterSize(f, writeBuffer), crc: crc32.New(castagnoli)}, nil
 }
 
 // Write appends application bytes to the snapshot.
@@ -52,7 +57,7 @@ func (k *Sink) Write(p []byte) (int, error) {
 	if k.done {
 		return 0, ErrSinkDone
 	}
-	n, err := k.f.Write(p)
+	n, err := k.w.Write(p)
 	k.crc.Write(p[:n])
 	k.size += uint64(n)
 	if err != nil {
@@ -77,6 +82,9 @@ func (k *Sink) Close() error {
 }
 
 func (k *Sink) complete() error {
+	if err := k.w.Flush(); err != nil {
+		return fmt.Errorf("snapshots: write data: %w", err)
+	}
 	if err := k.f.Sync(); err != nil {
 		return fmt.Errorf("snapshots: sync data: %w", err)
 	}

@@ -42,8 +42,8 @@ func Open(dir string, retain int) (*Store, error) {
 	if retain < 1 {
 		return nil, fmt.Errorf("snapshots: retain %d, want at least 1", retain)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("snapshots: %w", err)
+	if err := makeDir(dir); err != nil {
+		return nil, err
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -195,4 +195,16 @@ func syncDir(dir string) error {
 		return fmt.Errorf("snapshots: sync dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// makeDir creates dir if needed; a new directory's entry in its parent is
+// synced, so snapshots are not lost with it.
+func makeDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("snapshots: %w", err)
+	}
+	return syncDir(filepath.Dir(filepath.Clean(dir)))
 }

@@ -114,3 +114,15 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// makeDir creates dir if needed; a new directory's entry in its parent is
+// synced, so the log is not lost with it.
+func makeDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("wal: %w", err)
+	}
+	return syncDir(filepath.Dir(filepath.Clean(dir)))
+}

@@ -81,8 +81,8 @@ func open(dir string, opts Options, syncFile func(*os.File) error) (*WAL, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("wal: %w", err)
+	if err := makeDir(dir); err != nil {
+		return nil, err
 	}
 	w := &WAL{
 		dir:         dir,
