@@ -122,6 +122,7 @@ type memNode struct {
 type memCluster struct {
 	t     testing.TB
 	net   *memtransport.Network
+	mu    sync.Mutex // guards each node's r against background proposers
 	nodes map[uint64]*memNode
 }
 
@@ -163,7 +164,20 @@ func (c *memCluster) start(nd *memNode) {
 	if err != nil {
 		c.t.Fatalf("start %d: %v", nd.id, err)
 	}
+	c.mu.Lock()
 	nd.r = r
+	c.mu.Unlock()
+}
+
+// crash closes a node and forgets it until start; its stores stay.
+func (c *memCluster) crash(nd *memNode) {
+	c.mu.Lock()
+	r := nd.r
+	nd.r = nil
+	c.mu.Unlock()
+	if r != nil {
+		r.Close()
+	}
 }
 
 func (c *memCluster) closeAll() {
@@ -226,6 +240,8 @@ func propose(ctx context.Context, nodes func() []*raft.Raft, cmd string) error {
 }
 
 func (c *memCluster) running() []*raft.Raft {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []*raft.Raft
 	for _, nd := range c.nodes {
 		if nd.r != nil {
