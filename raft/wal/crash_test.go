@@ -188,6 +188,17 @@ func TestCorruptionIsReportedWithFileAndOffset(t *testing.T) {
 			t.Fatal("a failed open changed the segment")
 		}
 	})
+	t.Run("length field reaching past the end", func(t *testing.T) {
+		crashed := copyDir(t, dir)
+		seg := filepath.Join(crashed, filepath.Base(files[len(files)-1]))
+		offs := recordOffsets(t, seg)
+		off := offs[len(offs)-3]
+		b, _ := os.ReadFile(seg)
+		b[off+2] = 0x7f // a length of megabytes: the record seems cut by the end
+		os.WriteFile(seg, b, 0o644)
+		_, err := Open(crashed, testOptions(1024))
+		wantCorrupt(t, err, seg, off)
+	})
 	t.Run("last record of an older segment", func(t *testing.T) {
 		crashed := copyDir(t, dir)
 		seg := filepath.Join(crashed, filepath.Base(files[1]))

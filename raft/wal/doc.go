@@ -49,9 +49,17 @@
 // raft.ErrCorrupt that names the file and offset; the log is never silently
 // shortened.
 //
+// # In memory
+//
+// The term and record location of every held entry stay in memory (32
+// bytes an entry), so FirstIndex, LastIndex and Term never touch the disk;
+// the newest entries, Options.CacheBytes of them, stay decoded for Entries.
+// Older entries are read back with one read per run of records.
+//
 // # Durability
 //
-// Append, SaveHardState, Save, Compact and Reset return after fsync.
+// Append, SaveHardState, Save (a Ready's entries and HardState together),
+// Compact and Reset return after fsync.
 // Concurrent callers share one fsync (group commit): a caller whose record
 // was written while another caller's fsync was running waits for the next
 // fsync, which covers every record written so far. After a failed write or

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -64,19 +65,40 @@ func (w *WAL) replaySegment(seg *segment, last bool) error {
 // bytes of the last segment, is an interrupted write rather than corruption:
 // a record cut short, a bad record ending exactly at the end of the file, or
 // a tail of zeros (a file extended without its data).
+//
+// A valid record after the damage proves it is not a torn write (a crash
+// cuts the end of what was written), so a length field damaged to reach past
+// the end of the file is reported rather than cut.
 func isTornTail(rest []byte, n int, err error) bool {
-	switch {
-	case errors.Is(err, errShort):
-		return true
-	case errors.Is(err, errChecksum) && n == len(rest):
-		return true
-	}
+	zeros := true
 	for _, b := range rest {
 		if b != 0 {
-			return false
+			zeros = false
+			break
 		}
 	}
-	return true
+	switch {
+	case zeros:
+		return true
+	case errors.Is(err, errShort), errors.Is(err, errChecksum) && n == len(rest):
+		return !recordWithin(rest[1:])
+	}
+	return false
+}
+
+// recordWithin reports whether a record with a valid checksum starts
+// anywhere in b.
+func recordWithin(b []byte) bool {
+	for p := 0; p+headerSize <= len(b); p++ {
+		length := binary.LittleEndian.Uint32(b[p:])
+		if length > maxPayload || int(length) > len(b)-p-headerSize {
+			continue
+		}
+		if _, _, _, err := decodeRecord(b[p:]); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *WAL) cutTail(seg *segment, off, size int64, cause error) error {
