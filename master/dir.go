@@ -48,6 +48,10 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	locs, err := v.topo.Lookup(uint32(vid), r.FormValue("collection"))
 	if err != nil || len(locs) == 0 {
+		if err := s.viewIncomplete(v); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		res.Error = "volume id " + vidText + " not found"
 		writeJSON(w, r, http.StatusNotFound, res)
 		return
@@ -87,6 +91,10 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request, v *view)
 	}
 	locs, err := v.topo.Lookup(uint32(vid), "")
 	if err != nil || len(locs) == 0 {
+		if err := s.viewIncomplete(v); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		writeError(w, r, errorf(http.StatusNotFound, "volume id %d not found", vid))
 		return
 	}
@@ -119,4 +127,17 @@ func (s *Server) handleVolStatus(w http.ResponseWriter, r *http.Request, v *view
 		Version string             `json:"Version"`
 		Volumes topology.VolumeMap `json:"Volumes"`
 	}{s.cfg.Version, v.topo.VolumeMap()})
+}
+
+// viewIncomplete says why a volume missing from v may still exist: this
+// master just became leader and not every server has reported yet, or it
+// is a follower answering from its own view because no leader answered.
+func (s *Server) viewIncomplete(v *view) error {
+	switch {
+	case v.self && (!v.ready || time.Since(v.since) < s.cfg.Pulse):
+		return unavailable("master is warming up, topology is still loading")
+	case !v.self:
+		return unavailable("no leader: %v", ErrNoLeader)
+	}
+	return nil
 }

@@ -223,11 +223,10 @@ func TestNoLeaderAnswers503(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("/cluster/healthz without a leader: %d", resp.StatusCode)
 	}
-	// Lookups answer from the (empty) local view: 404, not a hang.
-	resp, _ = get(t, m.addr, "/dir/lookup", url.Values{"volumeId": {"1"}})
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("lookup without a leader: %d", resp.StatusCode)
-	}
+	// Lookups answer from the (empty) local view: not "not found", which
+	// a client would trust, but 503.
+	resp, b := get(t, m.addr, "/dir/lookup", url.Values{"volumeId": {"1"}})
+	wantError(t, resp, b, http.StatusServiceUnavailable, "no leader")
 	if m.state.MaxVolumeID() != 0 || m.state.MaxKey() != 0 {
 		t.Fatal("requests without a leader changed the state")
 	}
