@@ -2,11 +2,13 @@ package wal
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"weedfs.dev/weed/raft"
 	"weedfs.dev/weed/raft/raftpb"
 )
 
@@ -158,5 +160,79 @@ func TestFailedSyncIsSticky(t *testing.T) {
 	}
 	if err := w.SaveHardState(&raftpb.HardState{Term: 1}); err == nil {
 		t.Fatal("SaveHardState after a failed fsync succeeded")
+	}
+}
+
+// Readers, an appender, a HardState saver and a compactor at once: every
+// read sees a consistent log (run with -race).
+func TestConcurrentReadersAndWriters(t *testing.T) {
+	w := mustOpen(t, t.TempDir(), testOptions(2048))
+	defer w.Close()
+	const last = 400
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		for i := uint64(1); i <= last; i += 4 {
+			if err := w.Append(makeEntries(i, i+3, 1)); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := uint64(1); i <= 100; i++ {
+			if err := w.SaveHardState(&raftpb.HardState{Term: 1, Commit: i}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for n := 0; n < 50; n++ {
+			li, _ := w.LastIndex()
+			if li > 20 {
+				if err := w.Compact(li-20, 1); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for n := 0; n < 300; n++ {
+			w.mu.Lock() // read bounds and entries at one point in time
+			fi, li := w.mem.mark.index+1, w.mem.last()
+			w.mu.Unlock()
+			if li < fi {
+				continue
+			}
+			ents, err := w.Entries(fi, li+1, ^uint64(0))
+			if errors.Is(err, raft.ErrCompacted) {
+				continue // compacted in between
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			for k, e := range ents {
+				if e.Index != fi+uint64(k) || string(e.Data) != string(entryData(e.Index, 1)) {
+					errs <- fmt.Errorf("read entry %d as %d %q", fi+uint64(k), e.Index, e.Data)
+					return
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if li, _ := w.LastIndex(); li != last {
+		t.Fatalf("last %d, want %d", li, last)
 	}
 }

@@ -136,6 +136,7 @@ func (w *WAL) Close() error {
 		return nil
 	}
 	w.err = ErrClosed
+	w.cond.Broadcast() // waiters return ErrClosed
 	return w.closeFiles()
 }
 
