@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"weedfs.dev/weed/raft/raftpb"
@@ -98,8 +99,10 @@ func (p *peer) dropFor(d time.Duration) bool {
 }
 
 // stream sends first and then everything queued on one POST until the
-// stream breaks or the peer is stopped; it returns how many writes
-// succeeded and why it ended.
+// stream breaks or the peer is stopped; it returns how many batches were
+// handed to the connection and why it ended. The request body is a
+// streamBody: the HTTP client's writer goroutine pulls frames straight
+// from the queue, so a message crosses no other goroutine on its way out.
 func (p *peer) stream(first *raftpb.Message) (int, error) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
@@ -108,8 +111,8 @@ func (p *peer) stream(first *raftpb.Message) (int, error) {
 	p.streamCancel = cancel
 	p.t.mu.Unlock()
 
-	pr, pw := io.Pipe()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"stream", pr)
+	body := &streamBody{p: p, ctx: ctx, first: first}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"stream", body)
 	if err != nil {
 		return 0, fmt.Errorf("httptransport: stream request to %s: %w", url, err)
 	}
@@ -120,53 +123,60 @@ func (p *peer) stream(first *raftpb.Message) (int, error) {
 	if p.t.cfg.Addr != "" {
 		req.Header.Set(HeaderFromAddr, p.t.cfg.Addr)
 	}
+	resp, err := p.t.cfg.Client.Do(req)
+	if err == nil {
+		text := drainBody(resp.Body)
+		if resp.StatusCode != http.StatusNoContent {
+			err = fmt.Errorf("httptransport: peer %d answered %s: %s", p.id, resp.Status, text)
+		} else {
+			err = errStreamEnded
+		}
+	}
+	return int(body.batches.Load()), err
+}
 
-	done := make(chan error, 1)
-	go func() {
-		resp, err := p.t.cfg.Client.Do(req)
-		if err == nil {
-			body := drainBody(resp.Body)
-			if resp.StatusCode != http.StatusNoContent {
-				err = fmt.Errorf("httptransport: peer %d answered %s: %s", p.id, resp.Status, body)
-			} else {
-				err = errStreamEnded
+// streamBody is the body of a stream request. Each Read takes what is
+// queued (up to maxBatch bytes of frames), which the client writes as one
+// chunk and flushes: a batch per write, with no copy through a pipe.
+type streamBody struct {
+	p       *peer
+	ctx     context.Context // ends the body (io.EOF): the stream is cut
+	first   *raftpb.Message
+	buf     []byte // frames not yet returned: buf[off:]
+	off     int
+	batches atomic.Int64
+}
+
+func (b *streamBody) Read(out []byte) (int, error) {
+	for b.off == len(b.buf) {
+		b.buf, b.off = b.buf[:0], 0
+		if b.first != nil {
+			b.buf = b.p.appendMessage(b.buf, b.first)
+			b.first = nil
+		} else {
+			select {
+			case m := <-b.p.queue:
+				b.buf = b.p.appendMessage(b.buf, m)
+			case <-b.ctx.Done():
+				return 0, io.EOF
 			}
 		}
-		pr.CloseWithError(err) // unblocks a write in progress
-		done <- err
-	}()
-
-	writes := 0
-	buf := make([]byte, 0, 64<<10)
-	m := first
-	for {
-		buf = p.appendMessage(buf, m)
 	batch:
-		for len(buf) < maxBatch {
+		for len(b.buf) < maxBatch {
 			select {
-			case m = <-p.queue:
-				buf = p.appendMessage(buf, m)
+			case m := <-b.p.queue:
+				b.buf = b.p.appendMessage(b.buf, m)
 			default:
 				break batch
 			}
 		}
-		if len(buf) > 0 {
-			if _, err := pw.Write(buf); err != nil {
-				cancel()
-				return writes, <-done
-			}
-			writes++
-			buf = buf[:0]
-		}
-		select {
-		case m = <-p.queue:
-		case err := <-done:
-			return writes, err
-		case <-ctx.Done():
-			pw.CloseWithError(ctx.Err())
-			return writes, <-done
+		if len(b.buf) > 0 {
+			b.batches.Add(1)
 		}
 	}
+	n := copy(out, b.buf[b.off:])
+	b.off += n
+	return n, nil
 }
 
 // appendMessage frames m onto buf; a message that cannot be encoded is
