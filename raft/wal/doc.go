@@ -7,7 +7,8 @@
 // briefly, wal-<20 digits>.log.tmp while a new segment is being created. It
 // never interprets entry data, never decides what is committed and never
 // talks to peers; the Raft core decides, the driver calls Append, Compact and
-// Reset.
+// Reset. It does not lock its directory against a second process: whoever
+// owns the data directory does (tests reopen a directory in one process).
 //
 // # Record format
 //
