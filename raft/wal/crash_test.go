@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,9 +36,16 @@ func TestTornTailAtEveryByteOfLastRecord(t *testing.T) {
 		if err := os.Truncate(seg, cut); err != nil {
 			t.Fatal(err)
 		}
-		w, err := Open(crashed, testOptions(2048))
+		var logged bytes.Buffer
+		opts := testOptions(2048)
+		opts.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+		w, err := Open(crashed, opts)
 		if err != nil {
 			t.Fatalf("open after a cut at %d of [%d, %d): %v", cut, start, end, err)
+		}
+		// A cut at start leaves no partial record: nothing to report.
+		if cut > start && (!bytes.Contains(logged.Bytes(), []byte("torn tail")) || !bytes.Contains(logged.Bytes(), []byte(seg))) {
+			t.Fatalf("cut at %d: no log line naming the torn tail of %s: %q", cut, seg, logged.String())
 		}
 		wantLog(t, w, 1, 40, constTerm(1))
 		if got := fileSize(t, seg); got != start {
