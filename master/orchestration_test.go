@@ -30,6 +30,10 @@ type fakeVolume struct {
 	fail    map[string]bool
 	volumes map[uint32]*pb.VolumeInformation
 	ratio   float64
+	// gate, when set, holds every compaction until it is closed; inflight
+	// and maxInflight count the compactions running on this server.
+	gate                  chan struct{}
+	inflight, maxInflight int
 }
 
 func newFakeVolume(t *testing.T) *fakeVolume {
@@ -75,6 +79,14 @@ func (f *fakeVolume) serve(w http.ResponseWriter, r *http.Request) {
 		proto.Unmarshal(body, &req)
 		vid = req.GetVolumeId()
 		resp = &pb.VacuumCompactResponse{}
+		if gate := f.gate; gate != nil {
+			f.inflight++
+			f.maxInflight = max(f.maxInflight, f.inflight)
+			f.mu.Unlock()
+			<-gate
+			f.mu.Lock()
+			f.inflight--
+		}
 	case pb.AdminVacuumCommit:
 		var req pb.VacuumCommitRequest
 		proto.Unmarshal(body, &req)
@@ -241,4 +253,51 @@ func TestAutomaticVacuum(t *testing.T) {
 		c := f.callsOf(pb.AdminVacuumCommit)
 		return slices.Contains(c, pb.AdminVacuumCommit+" 1") && slices.Contains(c, pb.AdminVacuumCommit+" 2")
 	})
+}
+
+func TestVacuumRunsOneVolumePerServerAtATime(t *testing.T) {
+	m := oneMaster(t, Config{VacuumInterval: -1})
+	a, b := newFakeVolume(t), newFakeVolume(t)
+	gate := make(chan struct{})
+	var release sync.Once
+	t.Cleanup(func() { release.Do(func() { close(gate) }) })
+	for _, f := range []*fakeVolume{a, b} {
+		f.mu.Lock()
+		f.ratio, f.gate = 0.9, gate
+		f.mu.Unlock()
+		f.keepBeating(m)
+	}
+	waitNodes(t, m, 2)
+	// Three volumes on each server.
+	for _, f := range []*fakeVolume{a, b} {
+		resp, body := get(t, m.addr, "/vol/grow", url.Values{"count": {"3"}, "dataNode": {f.addr}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/vol/grow on %s: %d %s", f.addr, resp.StatusCode, body)
+		}
+	}
+	inflight := func() (int, int) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return a.inflight, b.inflight
+	}
+	// The /vol/vacuum call answers while compactions are held.
+	get(t, m.addr, "/vol/vacuum", nil)
+	// Both servers compact at once: volumes on different servers run in
+	// parallel.
+	waitFor(t, 10*time.Second, "a compaction on each server", func() bool {
+		x, y := inflight()
+		return x == 1 && y == 1
+	})
+	release.Do(func() { close(gate) })
+	waitFor(t, 10*time.Second, "the vacuum run", func() bool { return m.VacuumRuns() > 0 })
+	for _, f := range []*fakeVolume{a, b} {
+		f.mu.Lock()
+		most := f.maxInflight
+		f.mu.Unlock()
+		if n := len(f.callsOf(pb.AdminVacuumCommit)); n != 3 || most != 1 {
+			t.Fatalf("server %s: %d commits, at most %d compactions at once; want 3 and 1", f.addr, n, most)
+		}
+	}
 }

@@ -91,26 +91,30 @@ func (s *Server) vacuum(ctx context.Context, v *view, threshold float64) int {
 		cands = append(cands, c)
 	}
 
+	// Run every candidate whose servers are all idle; wait for one to
+	// finish when none is. Taking any runnable candidate (not the next in
+	// order) keeps a busy server from holding up the others.
 	var mu sync.Mutex
 	cond := sync.NewCond(&mu)
 	busy := map[string]bool{}
-	anyBusy := func(servers []string) bool {
-		return slices.ContainsFunc(servers, func(sv string) bool { return busy[sv] })
+	idle := func(c vacuumCandidate) bool {
+		return !slices.ContainsFunc(c.servers, func(sv string) bool { return busy[sv] })
 	}
 	var wg sync.WaitGroup
 	var compacted atomic.Int64
-	for _, c := range cands {
-		if ctx.Err() != nil {
-			break
-		}
-		mu.Lock()
-		for anyBusy(c.servers) {
+	pending := cands
+	mu.Lock()
+	for len(pending) > 0 && ctx.Err() == nil {
+		i := slices.IndexFunc(pending, idle)
+		if i < 0 {
 			cond.Wait()
+			continue
 		}
+		c := pending[i]
+		pending = slices.Delete(pending, i, i+1)
 		for _, sv := range c.servers {
 			busy[sv] = true
 		}
-		mu.Unlock()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -128,6 +132,7 @@ func (s *Server) vacuum(ctx context.Context, v *view, threshold float64) int {
 			mu.Unlock()
 		}()
 	}
+	mu.Unlock()
 	wg.Wait()
 	return int(compacted.Load())
 }
