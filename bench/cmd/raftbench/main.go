@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -49,8 +50,11 @@ func run(d time.Duration, proposerList, dir, implList string) error {
 	var results []bench.Result
 	failovers := map[string]time.Duration{}
 	timeouts := map[string]time.Duration{}
-	for _, impl := range strings.Split(implList, ",") {
-		for _, n := range counts {
+	names := strings.Split(implList, ",")
+	// Implementations alternate at each proposer count, so a change in the
+	// machine's load hits both alike.
+	for _, n := range counts {
+		for _, impl := range names {
 			c, err := start(impl, dir, fmt.Sprintf("%s-%d", impl, n))
 			if err != nil {
 				return err
@@ -64,6 +68,9 @@ func run(d time.Duration, proposerList, dir, implList string) error {
 			fmt.Fprintf(os.Stderr, "%s %d proposers: %.0f commits/s\n", impl, n, r.CommitsSec)
 			c.Close()
 		}
+	}
+	sort.SliceStable(results, func(i, j int) bool { return results[i].Impl > results[j].Impl })
+	for _, impl := range names {
 		c, err := start(impl, dir, impl+"-failover")
 		if err != nil {
 			return err
