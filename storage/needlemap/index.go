@@ -62,7 +62,7 @@ func (x *blockIndex) add(r blockRef) {
 	}
 	x.refs = append(grow(x.refs), indexRef{
 		first: r.first,
-		keys:  uint64(r.keyChunk)<<40 | uint64(r.keyOff)<<8 | flag(r.bitmap)<<7 | uint64(r.n-1),
+		keys:  uint64(r.keyChunk)<<40 | uint64(r.keyOff)<<8 | bit(r.bitmap)<<7 | uint64(r.n-1),
 		slots: uint64(r.slotChunk)<<32 | uint64(r.slotOff),
 	})
 }
@@ -103,7 +103,7 @@ func (x *blockIndex) search(key uint64) int {
 	return i
 }
 
-func flag(b bool) uint64 {
+func bit(b bool) uint64 {
 	if b {
 		return 1
 	}

@@ -1,6 +1,7 @@
 package needlemap
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -113,10 +114,12 @@ func (g *keyGen) next() uint64 {
 	return g.head
 }
 
+var modelSeeds = flag.Int("needlemap.seeds", 150, "seeds of TestMapMatchesModel (more for a longer hunt)")
+
 func TestMapMatchesModel(t *testing.T) {
-	seeds, ops := 150, 3000
+	seeds, ops := *modelSeeds, 3000
 	if testing.Short() {
-		seeds = 30
+		seeds = min(seeds, 30)
 	}
 	for seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
