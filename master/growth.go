@@ -129,9 +129,12 @@ func (s *Server) allocate(ctx context.Context, v *view, vid uint32, opt topology
 		return nil
 	})
 	if err != nil {
+		// Undo even when ctx ended (a client gave up on /vol/grow): an
+		// allocated copy nobody records would only waste a slot.
+		undo := context.WithoutCancel(ctx)
 		for _, sv := range done {
 			del := &pb.DeleteVolumeRequest{VolumeId: vid, OnlyEmpty: true}
-			if derr := s.admin(ctx, sv, pb.AdminDelete, del, &pb.DeleteVolumeResponse{}); derr != nil {
+			if derr := s.admin(undo, sv, pb.AdminDelete, del, &pb.DeleteVolumeResponse{}); derr != nil {
 				s.log.Warn("undoing a partial allocation failed", "volume", vid, "server", sv, "err", derr)
 			}
 		}

@@ -195,6 +195,11 @@ func (s *Server) leaderChanged(lc raft.LeaderChange) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A read succeeds on a follower too: make sure the term still is ours.
+	if st := s.raft.Status(); st.Role != raft.RoleLeader || st.Term != lc.Term {
+		s.log.Info("leadership ended before the leader was ready", "term", lc.Term)
+		return
+	}
 	for _, id := range s.state.ReadOnlyVolumes() {
 		topo.SetReadOnlyMark(id, true)
 	}
