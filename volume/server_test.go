@@ -32,7 +32,7 @@ type testServer struct {
 	url   string
 }
 
-func startServer(t *testing.T, dir string, cfg Config) *testServer {
+func startServer(t testing.TB, dir string, cfg Config) *testServer {
 	t.Helper()
 	store, err := storage.OpenStore(context.Background(), vfs.Default(), []storage.DiskLocation{{Dir: dir, MaxVolumes: 8}},
 		slog.New(slog.DiscardHandler), storage.StoreOptions{})
