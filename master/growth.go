@@ -223,7 +223,9 @@ func (s *Server) handleGrow(w http.ResponseWriter, r *http.Request, v *view) {
 		writeError(w, r, errorf(http.StatusNotAcceptable, "only %d volumes left, not enough for %d", free, need))
 		return
 	}
-	created, err := s.grow(r.Context(), v, opt, int(count), req.preallocate, false)
+	// The server's context, not the request's: a client that gives up must
+	// not leave volumes allocated but unrecorded.
+	created, err := s.grow(s.ctx, v, opt, int(count), req.preallocate, false)
 	if created == 0 && err != nil {
 		writeError(w, r, growthError(err))
 		return
