@@ -174,7 +174,14 @@ func (s *Store) prune() error {
 		return nil
 	}
 	for _, x := range ids[s.retain:] {
-		if err := os.RemoveAll(filepath.Join(s.dir, folderName(x))); err != nil {
+		// Renamed first, so a crash in the middle of the removal leaves a
+		// folder that Open deletes, not a complete-looking one.
+		final := filepath.Join(s.dir, folderName(x))
+		doomed := final + "-pruned" + tempSuffix
+		if err := os.Rename(final, doomed); err != nil {
+			return fmt.Errorf("snapshots: prune: %w", err)
+		}
+		if err := os.RemoveAll(doomed); err != nil {
 			return fmt.Errorf("snapshots: prune: %w", err)
 		}
 	}
