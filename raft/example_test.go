@@ -55,7 +55,7 @@ func Example() {
 	for i, m := range members {
 		cfg := raft.DefaultConfig()
 		cfg.ID, cfg.ClusterID = m.Id, 1
-		cfg.TickInterval = 10 * time.Millisecond // a fast clock for the example
+		cfg.TickInterval = 50 * time.Millisecond // a faster clock than the default 100 ms
 		fsms[i] = &counter{}
 		r, err := raft.New(cfg, fsms[i], raft.NewMemoryLogStore(), raft.NewMemoryStableStore(),
 			raft.NewMemorySnapshotStore(), network.NewTransport(m.Address))
