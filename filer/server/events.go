@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -91,7 +92,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 func ReadEvent(r *bufio.Reader) (*pb.EntryEvent, error) {
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("event frame length: %v: %w", err, filer.ErrCorrupt)
 	}
 	if n > maxEventLen {
 		return nil, fmt.Errorf("event frame of %d bytes is over %d: %w", n, maxEventLen, filer.ErrCorrupt)
