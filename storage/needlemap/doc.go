@@ -28,8 +28,9 @@
 //     and its keys, relative to the block's first key (which lives in the
 //     block index), as a bitmap when they are dense and as uvarint deltas
 //     otherwise, whichever is smaller. Keys and index of 10 million
-//     needles take about 8 MB, which a server CPU's cache can hold, so a
-//     lookup usually misses the cache only on the slot (80 MB).
+//     needles take about 8 MB, which can stay in a server CPU's last-level
+//     cache while the slots (80 MB) cannot; on a machine whose cache other
+//     work shares, both miss.
 //   - The block index: per block its first key and the places of its two
 //     runs (24 bytes), plus a sparse array of every 4th first key. A lookup
 //     binary-searches the sparse array, reads one cache line of index,
