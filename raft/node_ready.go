@@ -281,7 +281,8 @@ func (r *Raft) setSoft(s *SoftState) {
 	r.mu.Lock()
 	addr := r.addrs[s.Lead]
 	r.mu.Unlock()
-	r.notifyLeader(LeaderChange{Term: r.core.Status().Term, LeaderID: s.Lead, Addr: addr, IsSelf: s.Lead == r.cfg.ID})
+	term, _, _, _ := r.core.Basic()
+	r.notifyLeader(LeaderChange{Term: term, LeaderID: s.Lead, Addr: addr, IsSelf: s.Lead == r.cfg.ID})
 }
 
 // syncPeers makes the transport's peers those of configuration cs.
