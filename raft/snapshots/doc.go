@@ -5,9 +5,10 @@
 // It owns the directory given to Open: one folder per complete snapshot,
 // snapshot-<index 20 digits>-<term 20 digits>, holding two files, "data" (the
 // application's bytes, never interpreted here) and "meta". A snapshot being
-// written lives in a folder whose name ends in ".tmp"; Open deletes those,
-// since a crash left them incomplete. It never decides when to snapshot or
-// which log entries to drop: the driver does, then compacts the WAL.
+// written (or being pruned) lives in a folder whose name ends in ".tmp";
+// Open deletes those, since a crash left them incomplete. It never decides
+// when to snapshot or which log entries to drop: the driver does, then
+// compacts the WAL.
 //
 // A snapshot becomes visible atomically: Close syncs data and meta, syncs the
 // folder, renames it to its final name and syncs the directory. Then only
