@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,5 +145,36 @@ func TestBenchmarkCompletes(t *testing.T) {
 		if n := strings.Count(string(lines), "\n"); n != 2000 {
 			t.Fatalf("fid list has %d lines", n)
 		}
+	}
+}
+
+// TestServerWithFiler runs `weed server -filer` and writes and reads a file
+// through the filer's HTTP API.
+func TestServerWithFiler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	fport := testcluster.FreePort(t)
+	startServer(t, "-filer", "-filer.port", strconv.Itoa(fport))
+	base := "http://127.0.0.1:" + strconv.Itoa(fport)
+	testcluster.WaitHTTP(t, base+"/", 0, 30*time.Second)
+	body := bytes.Repeat([]byte("filer through weed server\n"), 1000)
+	req, _ := http.NewRequest(http.MethodPut, base+"/docs/a.txt", bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/docs/a.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(got, body) {
+		t.Fatalf("GET: %d, %d bytes", resp.StatusCode, len(got))
 	}
 }

@@ -25,6 +25,8 @@ type serverFlags struct {
 	garbageThreshold              float64
 	pulseSeconds                  int
 	volume                        volumeFlags
+	withFiler                     bool
+	filer                         filerFlags
 }
 
 func serverCommand() *Command {
@@ -44,6 +46,8 @@ func serverCommand() *Command {
 		fs.Float64Var(&f.garbageThreshold, "master.garbageThreshold", master.DefaultGarbageThreshold, "vacuum volumes with more garbage than this ratio")
 		fs.IntVar(&f.pulseSeconds, "pulseSeconds", 5, "seconds between heartbeats")
 		f.volume.register(fs, "volume.")
+		fs.BoolVar(&f.withFiler, "filer", false, "also run a filer (its data under -dir/filer unless -filer.dir is set)")
+		f.filer.register(fs, "filer.")
 		if err := parseFlags(fs, args, false); err != nil {
 			return err
 		}
@@ -131,30 +135,26 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	log.Info("weed server started", "master", mln.Addr().String(), "volume", vln.Addr().String(), "dir", f.dir)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	goRun := func(i int, fn func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if errs[i] = fn(); errs[i] != nil {
-				stop() // one part failing stops the whole process
-			}
-		}()
-	}
-	goRun(0, func() error { return serve(ctx, mln, m.Handler(), log) })
-	goRun(1, func() error { return m.Run(ctx) })
-	goRun(2, func() error { return serve(ctx, vln, vs.Handler(), log) })
-	goRun(3, func() error {
+	g := &group{stop: stop}
+	g.run(func() error { return serve(ctx, mln, m.Handler(), log) })
+	g.run(func() error { return m.Run(ctx) })
+	g.run(func() error { return serve(ctx, vln, vs.Handler(), log) })
+	g.run(func() error {
 		err := vs.RunHeartbeats(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	})
-	wg.Wait()
+	if f.withFiler {
+		f.filer.ip, f.filer.bind, f.filer.masters = f.ip, bind, masterAddr
+		if f.filer.dir == "./filerdb" {
+			f.filer.dir = filepath.Join(f.dir, "filer")
+		}
+		g.run(func() error { return f.filer.run(ctx, log) })
+	}
+	err = g.wait()
 	vs.Stop()
-	err = errors.Join(errs...)
 	if cerr := store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close volumes: %w", cerr))
 	}
@@ -163,4 +163,31 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	}
 	log.Info("weed server stopped")
 	return err
+}
+
+// group runs the parts of one process; the first to fail stops the rest.
+type group struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+	stop func()
+}
+
+func (g *group) run(fn func() error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := fn(); err != nil {
+			g.mu.Lock()
+			g.errs = append(g.errs, err)
+			g.mu.Unlock()
+			g.stop()
+		}
+	}()
+}
+
+// wait waits for every part and joins their errors.
+func (g *group) wait() error {
+	g.wg.Wait()
+	return errors.Join(g.errs...)
 }
