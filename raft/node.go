@@ -199,6 +199,7 @@ func New(cfg Config, fsm FSM, logs LogStore, stable StableStore, snaps SnapshotS
 		r.saver = s
 	}
 	if err := r.start(); err != nil {
+		r.cancel()
 		return nil, err
 	}
 	t.SetHandler(nodeHandler{r})

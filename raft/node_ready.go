@@ -105,7 +105,7 @@ func (r *Raft) handleReady(rd Ready) error {
 			return err
 		}
 	}
-	if err := r.persist(rd.HardState, rd.Entries); err != nil {
+	if err := r.persist(rd.HardState, rd.Entries, hasConfChange(rd.CommittedEntries)); err != nil {
 		return err
 	}
 	if n := len(rd.Entries); n > 0 {
@@ -166,19 +166,27 @@ func (r *Raft) toApply(t *applyTask) error {
 
 // persist makes entries durable, and the HardState when its term or vote
 // changed, before anything is sent. A change of commit alone is not synced
-// on its own (as etcd does): a lagging commit on disk is safe, the node
-// learns it again from the leader, so it is saved with the next entries,
-// the next term or vote change, or at Close.
-func (r *Raft) persist(hs *raftpb.HardState, ents []*raftpb.Entry) error {
+// on its own (etcd does not sync it either): a lagging commit on disk is
+// safe, the node learns it again from the leader, so it is saved with the
+// next entries, the next term or vote change, or at Close. The exception
+// is syncCommit, a commit that covers a configuration change: the
+// configuration is rebuilt at start by re-applying committed entries, and
+// a restarted node must not fall back to an older configuration than one
+// it acted on.
+func (r *Raft) persist(hs *raftpb.HardState, ents []*raftpb.Entry, syncCommit bool) error {
 	if hs != nil {
 		r.latestHS = hs
 	}
-	if len(ents) == 0 && (hs == nil || (hs.Term == r.savedHS.Term && hs.Vote == r.savedHS.Vote)) {
+	termOrVote := hs != nil && (hs.Term != r.savedHS.Term || hs.Vote != r.savedHS.Vote)
+	if len(ents) == 0 && !termOrVote && !syncCommit {
 		return nil
 	}
 	var save *raftpb.HardState
 	if !proto.Equal(r.latestHS, r.savedHS) {
 		save = r.latestHS
+	}
+	if len(ents) == 0 && save == nil {
+		return nil
 	}
 	if r.saver != nil {
 		if err := r.saver.Save(save, ents); err != nil {
@@ -200,6 +208,16 @@ func (r *Raft) persist(hs *raftpb.HardState, ents []*raftpb.Entry) error {
 		r.savedHS = save
 	}
 	return nil
+}
+
+// hasConfChange reports whether ents hold a configuration change.
+func hasConfChange(ents []*raftpb.Entry) bool {
+	for _, e := range ents {
+		if e.Type == raftpb.EntryType_ENTRY_CONF_CHANGE {
+			return true
+		}
+	}
+	return false
 }
 
 // flushHardState saves a commit index not yet on disk; on the loop, as it
