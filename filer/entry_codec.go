@@ -40,7 +40,8 @@ func DecodeEntry(path string, b []byte) (*Entry, error) {
 }
 
 // ToPB converts e to its protobuf form, path included (as change-feed
-// events carry it).
+// events carry it). The message shares e's byte slices and map: encode it
+// before changing e.
 func ToPB(e *Entry) *pb.Entry {
 	m := &pb.Entry{
 		IsDirectory: e.IsDirectory(),
@@ -78,7 +79,8 @@ func ToPB(e *Entry) *pb.Entry {
 	return m
 }
 
-// FromPB converts a protobuf entry (nil gives an empty entry). A missing
+// FromPB converts a protobuf entry (nil gives an empty entry); the entry
+// shares the message's byte slices and map. A missing
 // attributes message leaves the attributes zero; is_directory sets the
 // dir bit even when file_mode lacks it.
 func FromPB(m *pb.Entry) *Entry {

@@ -36,7 +36,10 @@ var (
 // other contexts do not see its writes before the commit. Inside a
 // transaction, FindEntry and KvGet see the transaction's own writes; with
 // the redis store, listings and scans do not (see its doc). WithTx wraps
-// the three calls. A store may serialise transactions (embedded does).
+// the three calls. Isolation between concurrent transactions differs:
+// postgres gives PostgreSQL's read committed; embedded and redis give
+// none (each commit applies atomically, the last one wins), so callers
+// that read, decide and write must lock the paths involved.
 type Store interface {
 	// Name is the store's kind, e.g. "embedded", "postgres", "redis".
 	Name() string

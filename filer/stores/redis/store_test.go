@@ -93,3 +93,38 @@ func TestUnavailable(t *testing.T) {
 }
 
 func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
+
+// Two filers on one Redis with the same prefix share one namespace.
+func TestTwoFilersShareNamespace(t *testing.T) {
+	a := newStore(t).(*Store)
+	b, err := Open(context.Background(), testAddr(t), Options{Prefix: a.prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	if err := a.InsertEntry(ctx, &filer.Entry{FullPath: "/shared/x", FileSize: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := b.FindEntry(ctx, "/shared/x"); err != nil || e.FileSize != 3 {
+		t.Fatalf("second filer: %v, %v", e, err)
+	}
+	if err := b.DeleteFolderChildren(ctx, "/shared"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.FindEntry(ctx, "/shared/x"); !errors.Is(err, filer.ErrNotFound) {
+		t.Fatalf("deleted by the second filer, first sees: %v", err)
+	}
+	// A different prefix is a different namespace.
+	c, err := Open(ctx, testAddr(t), Options{Prefix: a.prefix + "other:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := a.InsertEntry(ctx, &filer.Entry{FullPath: "/mine"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FindEntry(ctx, "/mine"); !errors.Is(err, filer.ErrNotFound) {
+		t.Fatalf("another prefix sees the entry: %v", err)
+	}
+}
