@@ -81,8 +81,10 @@ func (s *Store) createTables(ctx context.Context) error {
 		if _, err := s.pool.Exec(ctx, q); err != nil {
 			var pgErr *pgconn.PgError
 			// Two filers starting at once may race to create the same
-			// table: the loser sees a unique violation on the catalog.
-			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			// table: the loser sees a unique violation on the catalog
+			// (23505), duplicate_table (42P07) or, for the table's row
+			// type, duplicate_object (42710), once the winner committed.
+			if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P07" || pgErr.Code == "42710") {
 				continue
 			}
 			return fmt.Errorf("postgres: create tables: %w", mapErr(err))

@@ -125,3 +125,38 @@ func TestUnavailable(t *testing.T) {
 }
 
 func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
+
+// Filers starting together on a new database race to create the tables;
+// every one of them must open.
+func TestConcurrentOpen(t *testing.T) {
+	url := testURL(t)
+	table := fmt.Sprintf("weed_test_open_%d", os.Getpid())
+	ctx := context.Background()
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+table+", "+table+"_kv"); err != nil {
+			t.Error(err)
+		}
+	})
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			s, err := Open(ctx, url, Options{Table: table, MaxConns: 2})
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
