@@ -17,11 +17,20 @@
 // # Bookkeeping keys in the store's KV space
 //
 //	"dq/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> fid list: chunks to delete
-//	"up/"  + filer id + "/" + upload id (16 hex)         -> fid list: chunks of an upload in flight
+//	"up/"  + filer id + "/" + start ns (hex) + "-" + seq (hex) -> fid list: chunks of an upload in flight
 //	"ev/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> pb.EntryEvent: the change feed
 //
 // A fid list is the fids joined by '\n' (a fid is "<volume>,<key><cookie>"
-// in hex and never holds a newline); see encodeFids and decodeFids.
+// in hex and never holds a newline); see encodeFids and decodeFids. The
+// filer id is Options.ID (weed filer uses its ip:port), so filers sharing a
+// store recover only their own uploads; an upload record written after this
+// filer started is an upload in progress, not a leftover.
+//
+// # Small files
+//
+// A body of at most Options.SaveInsideLimit bytes is kept in the entry's
+// Content instead of a blob when the write allows it (SeaweedFS's
+// -saveToFilerLimit; weed filer's default is 0, as SeaweedFS's: off).
 //
 // # Durability
 //

@@ -172,3 +172,30 @@ func TestKillFilerDuringUploads(t *testing.T) {
 		}
 	}
 }
+
+// weed filer stops cleanly on SIGTERM, even with a change-feed stream open.
+func TestFilerGracefulStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs weed processes")
+	}
+	port := testcluster.FreePort(t)
+	// No master is needed to start, serve the namespace and stop.
+	p := startFilerProc(t, "127.0.0.1:1", t.TempDir(), port)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	resp, err := http.Post(base+"/made/", "", nil)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("mkdir: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	stream, err := http.Get(base + "/internal/events?since=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if err := p.Stop(10 * time.Second); err != nil {
+		t.Fatalf("stop: %v\n%s", err, p.Output())
+	}
+	if !strings.Contains(p.Output(), "filer stopped") {
+		t.Fatalf("no clean stop in the output:\n%s", p.Output())
+	}
+}
