@@ -133,6 +133,7 @@ type Raft struct {
 	addrs      map[uint64]string    // member addresses, for NotLeaderError
 	unreach    map[uint64]bool      // peers reported unreachable since the loop last looked
 	savedSnap  *raftpb.SnapshotMeta // saved, not yet told to the core
+	knownLead  uint64               // the loop's lead, for Leader
 	fsmApplied uint64
 	snapIndex  uint64
 	confHist   []confAt // configurations by index since the latest snapshot
@@ -404,6 +405,22 @@ func (r *Raft) Status() NodeStatus {
 		r.mu.Unlock()
 	}
 	return st
+}
+
+// Leader returns the leader this node knows of (0 and "" when none),
+// without a round trip to the loop: cheap enough for every request. It may
+// be stale by the time it is used; Propose and LinearizableRead are the
+// authority.
+func (r *Raft) Leader() (id uint64, addr string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.knownLead, r.addrs[r.knownLead]
+}
+
+// IsLeader reports whether this node believes it is the leader (see Leader).
+func (r *Raft) IsLeader() bool {
+	id, _ := r.Leader()
+	return id == r.cfg.ID
 }
 
 // LeaderChanges returns a channel that receives every change of the known

@@ -298,6 +298,7 @@ func (r *Raft) setSoft(s *SoftState) {
 	}
 	r.mu.Lock()
 	addr := r.addrs[s.Lead]
+	r.knownLead = s.Lead
 	r.mu.Unlock()
 	term, _, _, _ := r.core.Basic()
 	r.notifyLeader(LeaderChange{Term: term, LeaderID: s.Lead, Addr: addr, IsSelf: s.Lead == r.cfg.ID})

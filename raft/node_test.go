@@ -123,6 +123,12 @@ func TestFollowerProposeNamesLeader(t *testing.T) {
 	if nle.LeaderID != lead.id || nle.LeaderAddr != lead.addr {
 		t.Fatalf("NotLeaderError names %d at %q, want %d at %q", nle.LeaderID, nle.LeaderAddr, lead.id, lead.addr)
 	}
+	if id, addr := follower.r.Leader(); id != lead.id || addr != lead.addr || follower.r.IsLeader() {
+		t.Fatalf("follower's Leader() = %d %q, IsLeader %v", id, addr, follower.r.IsLeader())
+	}
+	if !lead.r.IsLeader() {
+		t.Fatal("the leader's IsLeader() is false")
+	}
 }
 
 func TestLeaderIsolatedNewLeaderElected(t *testing.T) {
