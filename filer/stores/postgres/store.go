@@ -16,12 +16,17 @@ import (
 // DefaultTable is the entries table's name when Options.Table is empty.
 const DefaultTable = "weed_filemeta"
 
+// DefaultMaxConns is the pool size when Options.MaxConns is 0. pgxpool's
+// own default (4 on a 2-core machine) leaves concurrent creates queueing
+// for a connection instead of sharing PostgreSQL's WAL flushes.
+const DefaultMaxConns = 16
+
 // Options of a Store.
 type Options struct {
 	// Table names the entries table; the KV table is Table+"_kv". Filers
 	// sharing a namespace use the same name.
 	Table string
-	// MaxConns caps the pool's connections (0: pgxpool's default).
+	// MaxConns caps the pool's connections (0: DefaultMaxConns).
 	MaxConns int32
 }
 
@@ -50,9 +55,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
 	}
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
 	}
+	cfg.MaxConns = opts.MaxConns
 	cfg.AfterConnect = tuneSession
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
