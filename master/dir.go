@@ -32,40 +32,76 @@ func volumePart(s string) string {
 	return s
 }
 
-func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request, v *view) {
-	fileID := r.FormValue("fileId")
-	vidText := r.FormValue("volumeId")
-	if fileID != "" {
-		vidText = fileID
+// lookupQuery is a parsed /dir/lookup request.
+type lookupQuery struct {
+	fileID, vidText, collection string
+	vid                         uint32
+	ok                          bool // vidText is a volume id
+}
+
+func parseLookup(r *http.Request) lookupQuery {
+	q := lookupQuery{fileID: r.FormValue("fileId"), vidText: r.FormValue("volumeId"), collection: r.FormValue("collection")}
+	if q.fileID != "" {
+		q.vidText = q.fileID
 	}
-	vidText = volumePart(vidText)
-	res := lookupResult{VolumeOrFileID: vidText}
-	vid, err := strconv.ParseUint(vidText, 10, 32)
-	if err != nil {
-		res.Error = "unknown volume id " + vidText
-		writeJSON(w, r, http.StatusNotFound, res)
+	q.vidText = volumePart(q.vidText)
+	vid, err := strconv.ParseUint(q.vidText, 10, 32)
+	q.vid, q.ok = uint32(vid), err == nil
+	return q
+}
+
+// serveLookup is /dir/lookup. The leader answers from its view; a follower
+// answers from the answers it recently forwarded when it has this one,
+// forwards to the leader otherwise, and falls back to its own view when
+// the leader cannot be reached.
+func (s *Server) serveLookup(w http.ResponseWriter, r *http.Request) {
+	v := s.view.Load()
+	if v.self {
+		s.handleLookup(w, r, v)
 		return
 	}
-	locs, err := v.topo.Lookup(uint32(vid), r.FormValue("collection"))
-	if err != nil || len(locs) == 0 {
+	q := parseLookup(r)
+	if q.ok {
+		if locs, hit := s.lookups.get(q.vid, q.collection, time.Now()); hit {
+			s.answerLookup(w, r, q, locs)
+			return
+		}
+	}
+	s.forward(w, r, v, func(w http.ResponseWriter, r *http.Request) { s.handleLookup(w, r, v) })
+}
+
+func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request, v *view) {
+	q := parseLookup(r)
+	if !q.ok {
+		writeJSON(w, r, http.StatusNotFound, lookupResult{VolumeOrFileID: q.vidText, Error: "unknown volume id " + q.vidText})
+		return
+	}
+	found, err := v.topo.Lookup(q.vid, q.collection)
+	if err != nil || len(found) == 0 {
 		if err := s.viewIncomplete(v); err != nil {
 			writeError(w, r, err)
 			return
 		}
-		res.Error = "volume id " + vidText + " not found"
-		writeJSON(w, r, http.StatusNotFound, res)
+		writeJSON(w, r, http.StatusNotFound, lookupResult{VolumeOrFileID: q.vidText, Error: "volume id " + q.vidText + " not found"})
 		return
 	}
-	for _, l := range locs {
-		res.Locations = append(res.Locations, lookupLocation{URL: l.URL, PublicURL: l.PublicURL, DataCenter: l.DataCenter})
+	locs := make([]lookupLocation, len(found))
+	for i, l := range found {
+		locs[i] = lookupLocation{URL: l.URL, PublicURL: l.PublicURL, DataCenter: l.DataCenter}
 	}
-	if fileID != "" {
+	s.answerLookup(w, r, q, locs)
+}
+
+// answerLookup writes a found volume's locations, with a token for a
+// fileId lookup when the cluster signs them.
+func (s *Server) answerLookup(w http.ResponseWriter, r *http.Request, q lookupQuery, locs []lookupLocation) {
+	if q.fileID != "" {
 		key := s.cfg.Security.Write
 		if r.FormValue("read") == "yes" {
 			key = s.cfg.Security.Read
 		}
 		if key.Enabled() {
-			token, err := security.Sign(key, fileID, time.Now())
+			token, err := security.Sign(key, q.fileID, time.Now())
 			if err != nil {
 				writeError(w, r, err)
 				return
@@ -73,7 +109,7 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request, v *view) {
 			w.Header().Set("Authorization", "Bearer "+token)
 		}
 	}
-	writeJSON(w, r, http.StatusOK, res)
+	writeJSON(w, r, http.StatusOK, lookupResult{VolumeOrFileID: q.vidText, Locations: locs})
 }
 
 // handleRedirect sends GET /<fid> to a volume server holding it.

@@ -265,6 +265,18 @@ func TestFollowersForwardThroughTheWhiteList(t *testing.T) {
 	if resp2.StatusCode != http.StatusOK || len(decode[lookupResult](t, b).Locations) != 1 {
 		t.Fatalf("lookup through a follower: %d %s", resp2.StatusCode, b)
 	}
+	// A follower answers repeated lookups from what the leader told it.
+	for i := 0; follower.lookups.hits.Load() == 0; i++ {
+		if i == 20 {
+			t.Fatal("the follower never answered a lookup from its cache")
+		}
+		for range 2 {
+			resp, b := get(t, follower.addr, "/dir/lookup", url.Values{"fileId": {a.Fid}})
+			if resp.StatusCode != http.StatusOK || decode[lookupResult](t, b).Locations[0].URL == "" {
+				t.Fatalf("lookup through a follower: %d %s", resp.StatusCode, b)
+			}
+		}
+	}
 	// 127.0.0.1 is not white-listed: refused by the follower and the leader.
 	for _, m := range []*testMaster{follower, lead} {
 		resp, b := get(t, m.addr, "/dir/assign", nil)

@@ -26,7 +26,7 @@ func (s *Server) routes() http.Handler {
 
 	write := func(h func(http.ResponseWriter, *http.Request, *view)) http.Handler { return s.guard(s.onLeader(h)) }
 	r.Handle("/dir/assign", write(s.handleAssign))
-	r.Handle("/dir/lookup", s.onLeaderOrLocal(s.handleLookup))
+	r.HandleFunc("/dir/lookup", s.serveLookup)
 	r.Handle("/dir/status", s.onLeader(s.handleDirStatus))
 	r.Handle("/vol/grow", write(s.handleGrow))
 	r.Handle("/vol/status", s.onLeader(s.handleVolStatus))
@@ -118,7 +118,8 @@ func (s *Server) newProxy() *httputil.ReverseProxy {
 			pr.Out.Header.Set(proxiedHeader, s.self)
 			pr.SetXForwarded()
 		},
-		Transport: s.http.Transport,
+		Transport:      s.http.Transport,
+		ModifyResponse: s.remember,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			t, _ := r.Context().Value(proxyKey{}).(proxyTarget)
 			if t.fallback != nil && !errors.Is(r.Context().Err(), context.Canceled) {

@@ -56,8 +56,9 @@ type Server struct {
 	proxy   *httputil.ReverseProxy
 	handler http.Handler
 
-	growth growthState
-	vac    vacuumState
+	growth  growthState
+	vac     vacuumState
+	lookups lookupCache // a follower's recent answers from the leader
 
 	// ctx bounds background work (growth, vacuum, the leader watcher);
 	// Close cancels it and waits for wg.
@@ -96,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	s.proxy = s.newProxy()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.growth.init()
+	s.lookups.ttl = cfg.Pulse
 	s.view.Store(&view{topo: s.newTopology()})
 
 	node, trans, err := openRaft(&s.cfg, s.state, s.members)
