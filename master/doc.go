@@ -15,6 +15,9 @@
 // never reads or writes blob bytes except to forward a /submit upload, and
 // never decides placement itself.
 //
-// A follower proxies everything that changes state to the leader and
-// answers /dir/lookup from its own view only when no leader can be reached.
+// A follower forwards everything that changes state, and the status pages,
+// to the leader (httputil.ReverseProxy). It answers /dir/lookup itself from
+// the leader's answers it forwarded during the last pulse, and from its own
+// (stale) view only when no leader can be reached; a miss then is a 503,
+// never a 404 a client would trust.
 package master
