@@ -48,7 +48,9 @@ func checkComplete(t *testing.T, c *httpCluster, acked map[string]string, d time
 // load (learner, promotion, removal), leadership transfer, and a restart of
 // every node from its directory.
 func TestClusterHTTPThreeNodes(t *testing.T) {
-	c := newHTTPCluster(t, 3)
+	// A 500 ms election timeout keeps the failover bound meaningful while a
+	// loaded machine's scheduling stalls stay small beside it.
+	c := newHTTPClusterWith(t, 3, func(_ uint64, cfg *raft.Config) { cfg.TickInterval = 50 * time.Millisecond })
 	lead := c.leader(10 * time.Second)
 	l := startLoad(c, 6, "a")
 	l.waitMore(t, 200, 15*time.Second)
@@ -103,6 +105,7 @@ func TestClusterHTTPThreeNodes(t *testing.T) {
 	// Membership under load: a new node joins as a learner, is promoted,
 	// and an original member is removed.
 	n4 := c.newNode(4)
+	n4.cfg.TickInterval = 50 * time.Millisecond
 	c.start(n4)
 	lead = c.leader(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
