@@ -55,7 +55,10 @@ type Store interface {
 	DeleteEntry(ctx context.Context, path string) error
 	// DeleteFolderChildren removes every descendant of dir at any depth,
 	// but not dir itself, and nothing whose path merely shares dir's
-	// prefix ("/a/bc" survives DeleteFolderChildren("/a/b")).
+	// prefix ("/a/bc" survives DeleteFolderChildren("/a/b")). It relies
+	// on the caller's tree being whole: an entry below a folder that has
+	// no entry of its own may survive (redis walks down through the
+	// names of existing entries).
 	DeleteFolderChildren(ctx context.Context, dir string) error
 	// ListDirectory calls fn for the children of dir in byte order of
 	// their names, starting after startName (at it when inclusive; ""

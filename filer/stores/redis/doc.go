@@ -22,6 +22,11 @@
 // own writes. There is no isolation between transactions: the last commit
 // wins, so callers lock paths themselves.
 //
+// An acknowledged write is as durable as the Redis server is configured
+// to make it: with the default RDB snapshots a crash of Redis loses the
+// last minutes; run it with appendonly yes (appendfsync everysec loses at
+// most a second, always loses nothing) when the namespace matters.
+//
 // Failures to reach Redis (refused or lost connections, a closed client)
 // wrap filer.ErrUnavailable. It never touches keys outside its prefix.
 package redis

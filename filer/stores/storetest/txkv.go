@@ -13,7 +13,7 @@ import (
 
 func testTxCommit(t *testing.T, s filer.Store) {
 	ctx := context.Background()
-	mustInsert(t, s, fileEntry("/old", 1))
+	mustInsert(t, s, fileEntry("/old", 1), dirEntry("/d"), fileEntry("/d/x", 1), dirEntry("/d/e"), fileEntry("/d/e/y", 1))
 	tx, err := s.BeginTx(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -28,9 +28,23 @@ func testTxCommit(t *testing.T, s filer.Store) {
 	if err := s.KvPut(tx, []byte("k"), []byte("v")); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.InsertEntry(tx, fileEntry("/d/z", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteFolderChildren(tx, "/d"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertEntry(tx, fileEntry("/d/after", 1)); err != nil {
+		t.Fatal(err)
+	}
+	mustFind(t, s, ctx, "/d/x") // not before the commit
 	// The transaction sees its own writes.
 	mustFind(t, s, tx, "/new")
 	mustMissing(t, s, tx, "/old")
+	mustMissing(t, s, tx, "/d/x")
+	mustMissing(t, s, tx, "/d/z")
+	mustMissing(t, s, tx, "/d/e/y")
+	mustFind(t, s, tx, "/d/after")
 	if v, err := s.KvGet(tx, []byte("k")); err != nil || string(v) != "v" {
 		t.Fatalf("kv inside tx: %q, %v", v, err)
 	}
@@ -40,6 +54,12 @@ func testTxCommit(t *testing.T, s filer.Store) {
 	mustFind(t, s, ctx, "/new")
 	mustFind(t, s, ctx, "/before")
 	mustMissing(t, s, ctx, "/old")
+	for _, p := range []string{"/d/x", "/d/z", "/d/e", "/d/e/y"} {
+		mustMissing(t, s, ctx, p)
+	}
+	mustFind(t, s, ctx, "/d")
+	got, _ := list(t, s, "/d", "", false, "", 0)
+	sameNames(t, "folder emptied in a transaction", got, []string{"after"})
 	if v, err := s.KvGet(ctx, []byte("k")); err != nil || string(v) != "v" {
 		t.Fatalf("kv after commit: %q, %v", v, err)
 	}
