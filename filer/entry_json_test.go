@@ -95,3 +95,30 @@ func TestParseFid(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEntryJSON: any bytes unmarshal or fail, never panic, and an entry
+// that unmarshals marshals again to JSON that gives the same entry.
+func FuzzEntryJSON(f *testing.F) {
+	b, _ := json.Marshal(fullEntry())
+	f.Add(b)
+	f.Add([]byte(`{"FullPath":"/d","Mode":2147484141,"chunks":[{"file_id":"1,01637037d6"}]}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var e Entry
+		if json.Unmarshal(b, &e) != nil {
+			return
+		}
+		out, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatalf("marshal of an unmarshalled entry: %v", err)
+		}
+		var e2 Entry
+		if err := json.Unmarshal(out, &e2); err != nil {
+			t.Fatalf("own JSON does not unmarshal: %v\n%s", err, out)
+		}
+		if e2.FullPath != e.FullPath || e2.FileSize != e.FileSize || len(e2.Chunks) != len(e.Chunks) || e2.Mode != e.Mode {
+			t.Fatalf("JSON round trip changed the entry:\n%+v\n%+v", e, e2)
+		}
+	})
+}
