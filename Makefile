@@ -7,7 +7,7 @@ DATA      ?= ./data
 FUZZTIME  ?= 30s
 FUZZSEED  ?= 2s
 
-.PHONY: build run test test-short lint fuzz fuzz-seed bench sim proto clean
+.PHONY: build run test lint fuzz fuzz-seed bench bench-raft sim proto clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -33,6 +33,11 @@ fuzz-seed fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Our Raft against hashicorp/raft, 3 nodes over loopback with fsynced logs
+# (a separate module, so the main one never depends on hashicorp/raft).
+bench-raft:
+	cd bench && $(GO) run ./cmd/raftbench -duration 5s
 
 # Long deterministic simulation of the Raft library (many more seeds).
 sim:
