@@ -41,7 +41,7 @@ bench-raft:
 
 # Long deterministic simulation of the Raft library (many more seeds).
 sim:
-	$(GO) test -count=1 -timeout 60m -run 'TestSimulation' ./raft/... -sim.seeds=50000
+	$(GO) test -count=1 -timeout 60m -run 'TestSimulation' ./raft/sim/ -sim.seeds=50000
 
 proto:
 	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install protobuf-compiler"; exit 1; }
