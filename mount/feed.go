@@ -168,12 +168,7 @@ func (fsys *FS) notify(p string, e *filer.Entry) {
 	if ch != nil {
 		if cn, ok := ch.Operations().(*node); ok && e != nil && !e.IsDirectory() {
 			if f := cn.openFile(); f != nil {
-				f.mu.Lock()
-				if !f.dirty() {
-					f.entry = e.Clone()
-					f.viewOK = false
-				}
-				f.mu.Unlock()
+				fsys.refresh(f, p)
 			}
 		}
 		// A notification fails only when the kernel forgot the inode or
@@ -183,4 +178,30 @@ func (fsys *FS) notify(p string, e *filer.Entry) {
 		}
 	}
 	_ = parent.NotifyEntry(name)
+}
+
+// refresh gives an open file without local changes the filer's entry at
+// p. The event's own entry may be older than a commit of this mount that
+// followed it, so the filer is asked, with no commit of f in flight.
+func (fsys *FS) refresh(f *openFile, p string) {
+	f.commitMu.Lock()
+	defer f.commitMu.Unlock()
+	f.mu.Lock()
+	dirty := f.dirty()
+	f.mu.Unlock()
+	if dirty {
+		return
+	}
+	ctx, cancel := context.WithTimeout(fsys.ctx, fsys.opt.OpTimeout)
+	defer cancel()
+	e, err := fsys.filer.find(ctx, p)
+	if err != nil || e.IsDirectory() {
+		return
+	}
+	f.mu.Lock()
+	if !f.dirty() {
+		f.entry = e
+		f.viewOK = false
+	}
+	f.mu.Unlock()
 }

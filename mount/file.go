@@ -27,6 +27,9 @@ type wbuf struct {
 // the chunks uploaded since) and the dirty data not yet uploaded.
 type openFile struct {
 	fsys *FS
+	// commitMu orders commits: two flushes racing must not let an older
+	// working entry reach the filer after a newer one.
+	commitMu sync.Mutex
 
 	mu     sync.Mutex
 	entry  *filer.Entry // working copy; Chunks grow in write order
@@ -162,51 +165,77 @@ func (f *openFile) drain() {
 	}
 }
 
+// inlineable reports whether the file is just the active buffer and
+// small enough to live inside its entry. f.mu is held.
+func (f *openFile) inlineable() bool {
+	a := f.active
+	return a != nil && len(f.entry.Chunks) == 0 && len(f.sealed) == 0 && a.base == 0 && a.start == 0 &&
+		uint64(a.end) == f.entry.FileSize && a.end <= f.fsys.opt.InlineLimit
+}
+
+// flushRounds bounds how often a flush goes back for data written while
+// it waited for uploads.
+const flushRounds = 4
+
 // flush uploads what is buffered, waits for the uploads, and commits the
 // working entry when it changed. It returns the first upload or commit
-// error since the last flush.
+// error since the last flush. The entry committed always holds all of
+// the file's bytes: those of a small file still in the active buffer go
+// in as inline content.
 func (f *openFile) flush(ctx context.Context, n *node) error {
-	f.mu.Lock()
-	if a := f.active; a != nil {
-		if len(f.entry.Chunks) == 0 && len(f.sealed) == 0 && a.base == 0 && a.start == 0 &&
-			uint64(a.end) == f.entry.FileSize && a.end <= f.fsys.opt.InlineLimit {
-			// A small file stays inside its entry: no chunk to upload.
+	f.commitMu.Lock()
+	defer f.commitMu.Unlock()
+	for round := 1; ; round++ {
+		f.mu.Lock()
+		if f.active != nil && !f.inlineable() {
+			f.seal()
+		}
+		waits := make([]chan struct{}, len(f.sealed))
+		for i, w := range f.sealed {
+			waits[i] = w.done
+		}
+		f.mu.Unlock()
+		for _, ch := range waits {
+			<-ch
+		}
+		f.mu.Lock()
+		f.drain()
+		if err := f.err; err != nil {
+			f.err = nil
+			f.mu.Unlock()
+			return err
+		}
+		pending := len(f.sealed) > 0 || (f.active != nil && !f.inlineable())
+		if pending && round < flushRounds {
+			f.mu.Unlock()
+			continue
+		}
+		if f.gen == f.saved {
+			f.mu.Unlock()
+			return nil
+		}
+		e := f.entry.Clone()
+		if f.inlineable() {
+			e.Content = append([]byte(nil), f.active.data[:f.active.end]...)
+		}
+		gen := f.gen
+		f.mu.Unlock()
+		if err := f.fsys.commit(ctx, n, e); err != nil {
+			return err
+		}
+		f.mu.Lock()
+		f.saved = gen
+		if f.inlineable() {
+			// Keep the small file as content, not a whole buffer.
+			a := f.active
 			f.entry.Content = append([]byte(nil), a.data[:a.end]...)
 			f.active = nil
 			f.fsys.unregisterActive(f)
 			f.fsys.bufs.put(a.data)
-		} else {
-			f.seal()
 		}
-	}
-	waits := make([]chan struct{}, len(f.sealed))
-	for i, w := range f.sealed {
-		waits[i] = w.done
-	}
-	f.mu.Unlock()
-	for _, ch := range waits {
-		<-ch
-	}
-	f.mu.Lock()
-	f.drain()
-	err := f.err
-	f.err = nil
-	if err != nil || f.gen == f.saved {
 		f.mu.Unlock()
-		return err
+		return nil
 	}
-	e := f.entry.Clone()
-	gen := f.gen
-	f.mu.Unlock()
-	if err := f.fsys.commit(ctx, n, e); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	if f.saved < gen {
-		f.saved = gen
-	}
-	f.mu.Unlock()
-	return nil
 }
 
 // truncate sets the file's size, clipping or dropping chunks past it.

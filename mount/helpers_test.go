@@ -135,11 +135,21 @@ func (fe *filerEnv) mount(t *testing.T) (string, *mount.Mount) {
 	return dir, fe.mountAt(t, fe.options(dir))
 }
 
+// shell returns a command running script in dir. The shell changes
+// into dir itself: a forked child that touches the mount before exec can
+// deadlock the test process, which serves the mount (a garbage collection
+// waits for the forking thread, which waits for the child, which waits
+// for a FUSE answer).
+func shell(dir, script string) *exec.Cmd {
+	cmd := exec.Command("sh", "-c", `cd "$0" && `+script, dir)
+	cmd.Dir = "/"
+	return cmd
+}
+
 // run runs a shell command and fails the test on error.
 func run(t *testing.T, dir, script string) string {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", script)
-	cmd.Dir = dir
+	cmd := shell(dir, script)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

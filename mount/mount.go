@@ -414,9 +414,12 @@ func (fsys *FS) commit(ctx context.Context, n *node, e *filer.Entry) error {
 
 // errno maps an error of a filer or blob call to what the kernel gets.
 func errno(err error) syscall.Errno {
+	var en syscall.Errno
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &en):
+		return en
 	case errors.Is(err, filer.ErrNotFound):
 		return syscall.ENOENT
 	case errors.Is(err, filer.ErrNotEmpty):

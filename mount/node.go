@@ -23,6 +23,14 @@ type node struct {
 
 	mu   sync.Mutex
 	file *openFile // while handles are open on a regular file
+	// kids are the child nodes handed to the kernel and not yet
+	// forgotten: two lookups or creates racing for one name must get
+	// one inode, and go-fuse adds a child to its tree only after they
+	// return. parent and name say where this node is kept (under
+	// parent.mu).
+	kids   map[string]*node
+	parent *node
+	name   string
 	// unlinked is set when the entry was deleted through this mount, so a
 	// handle still open does not bring it back when it commits.
 	unlinked atomic.Bool
@@ -46,6 +54,7 @@ var (
 	_ fs.NodeListxattrer   = (*node)(nil)
 	_ fs.NodeRemovexattrer = (*node)(nil)
 	_ fs.NodeStatfser      = (*node)(nil)
+	_ fs.NodeOnForgetter   = (*node)(nil)
 )
 
 func (n *node) path() string { return n.fsys.pathOf(&n.Inode) }
@@ -84,10 +93,70 @@ func callerIDs(ctx context.Context) (uid, gid uint32) {
 // the tree has when it is of the same kind (so inode numbers stay put).
 func (n *node) newChild(ctx context.Context, name string, e *filer.Entry) *fs.Inode {
 	k := kind(e)
-	if ch := n.GetChild(name); ch != nil && ch.StableAttr().Mode == k {
-		return ch
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if c := n.kids[name]; c != nil && c.StableAttr().Mode == k && !c.unlinked.Load() {
+		return &c.Inode
 	}
-	return n.NewInode(ctx, &node{fsys: n.fsys}, fs.StableAttr{Mode: k})
+	if ch := n.GetChild(name); ch != nil && ch.StableAttr().Mode == k {
+		if c, ok := ch.Operations().(*node); ok && !c.unlinked.Load() {
+			return ch
+		}
+	}
+	c := &node{fsys: n.fsys, parent: n, name: name}
+	if n.kids == nil {
+		n.kids = map[string]*node{}
+	}
+	n.kids[name] = c
+	return n.NewInode(ctx, c, fs.StableAttr{Mode: k})
+}
+
+// OnForget runs when the kernel forgot the node: it leaves its parent's
+// kids.
+func (n *node) OnForget() {
+	for {
+		n.mu.Lock()
+		p, name := n.parent, n.name
+		n.mu.Unlock()
+		if p == nil {
+			return
+		}
+		p.mu.Lock()
+		n.mu.Lock()
+		if n.parent == p && n.name == name {
+			if p.kids[name] == n {
+				delete(p.kids, name)
+			}
+			n.parent = nil
+			n.mu.Unlock()
+			p.mu.Unlock()
+			return
+		}
+		n.mu.Unlock()
+		p.mu.Unlock()
+	}
+}
+
+// dropKid forgets the child name (deleted, or moved away).
+func (n *node) dropKid(name string) *node {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := n.kids[name]
+	delete(n.kids, name)
+	return c
+}
+
+// adoptKid records c as the child name of n after a rename.
+func (n *node) adoptKid(name string, c *node) {
+	n.mu.Lock()
+	if n.kids == nil {
+		n.kids = map[string]*node{}
+	}
+	n.kids[name] = c
+	c.mu.Lock()
+	c.parent, c.name = n, name
+	c.mu.Unlock()
+	n.mu.Unlock()
 }
 
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
@@ -296,13 +365,38 @@ func (n *node) acquire(e *filer.Entry) *handle {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.file == nil {
-		n.file = newOpenFile(n.fsys, e)
-		n.fsys.filesMu.Lock()
-		n.fsys.open[n.file] = n
-		n.fsys.filesMu.Unlock()
+		n.addFile(e)
 	}
 	n.file.opens++
 	return &handle{n: n, f: n.file}
+}
+
+// addFile makes the open-file state from e. n.mu is held.
+func (n *node) addFile(e *filer.Entry) {
+	n.file = newOpenFile(n.fsys, e)
+	n.fsys.filesMu.Lock()
+	n.fsys.open[n.file] = n
+	n.fsys.filesMu.Unlock()
+}
+
+// acquireOrLoad is acquire for an existing file: with no open-file state
+// it is made from the entry looked up under n.mu, so a release that
+// commits and drops the state cannot slip in between.
+func (n *node) acquireOrLoad() (*handle, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.file == nil {
+		e, err := n.fsys.lookup(n.fsys.opCtx(), n.path())
+		if err != nil {
+			return nil, err
+		}
+		if e.IsDirectory() {
+			return nil, syscall.EISDIR
+		}
+		n.addFile(e)
+	}
+	n.file.opens++
+	return &handle{n: n, f: n.file}, nil
 }
 
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
@@ -310,18 +404,9 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if n.fsys.opt.ReadOnly && write {
 		return nil, 0, syscall.EROFS
 	}
-	var h *handle
-	if f := n.openFile(); f != nil {
-		h = n.acquire(nil)
-	} else {
-		e, err := n.fsys.lookup(n.fsys.opCtx(), n.path())
-		if err != nil {
-			return nil, 0, errno(err)
-		}
-		if e.IsDirectory() {
-			return nil, 0, syscall.EISDIR
-		}
-		h = n.acquire(e)
+	h, err := n.acquireOrLoad()
+	if err != nil {
+		return nil, 0, errno(err)
 	}
 	if flags&syscall.O_TRUNC != 0 {
 		if err := h.f.truncate(n.fsys.opCtx(), n, 0); err != nil {
@@ -347,6 +432,9 @@ func (n *node) remove(name string) syscall.Errno {
 		if cn, ok := ch.Operations().(*node); ok {
 			cn.unlinked.Store(true)
 		}
+	}
+	if c := n.dropKid(name); c != nil {
+		c.unlinked.Store(true)
 	}
 	n.fsys.meta.remove(p)
 	return 0
@@ -389,7 +477,6 @@ func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedd
 	n.fsys.tree.Lock()
 	defer n.fsys.tree.Unlock()
 	if err := n.fsys.filer.rename(ctx2, from, to); err != nil {
-		n.fsys.log.Warn("rename", "from", from, "to", to, "err", err)
 		if dst != nil && dst.IsDirectory() && errors.Is(err, filer.ErrConflict) {
 			return syscall.ENOTEMPTY
 		}
@@ -401,6 +488,13 @@ func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedd
 				cn.unlinked.Store(true)
 			}
 		}
+		if c := np.dropKid(newName); c != nil {
+			c.unlinked.Store(true)
+		}
+	}
+	if c := n.dropKid(name); c != nil {
+		c.unlinked.Store(false)
+		np.adoptKid(newName, c)
 	}
 	if ch := n.GetChild(name); ch != nil {
 		n.fsys.moving(ch, to)
