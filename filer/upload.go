@@ -94,6 +94,26 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 		return w, checkMD5(w.md5, o.ContentMD5)
 	}
 
+	// The MD5 of later chunks is taken by a goroutine of its own, so
+	// hashing one chunk overlaps reading the next; a buffer goes back to
+	// the pool only once both its hash and its upload are done.
+	type hashJob struct {
+		data   []byte
+		hashed chan struct{}
+	}
+	hashq := make(chan hashJob, f.opt.UploadParallel)
+	hashDone := make(chan struct{})
+	go func() {
+		defer close(hashDone)
+		for j := range hashq {
+			h.Write(j.data)
+			close(j.hashed)
+		}
+	}()
+	release := func(data []byte, hashed chan struct{}) {
+		<-hashed
+		f.bufs.put(data)
+	}
 	var (
 		mu     sync.Mutex
 		wg     sync.WaitGroup
@@ -101,7 +121,9 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 		chunks = map[int]Chunk{}
 		index  = 0
 		buf    = first[:n]
+		hashed = make(chan struct{}) // the first chunk was hashed above
 	)
+	close(hashed)
 	if n == 0 {
 		f.bufs.put(first)
 	}
@@ -117,13 +139,13 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 		}
 		if err != nil {
 			<-sem
-			f.bufs.put(buf)
+			release(buf, hashed)
 			cancel(err)
 			break
 		}
 		wg.Add(1)
-		go func(i int, off int64, data []byte, a *client.Assignment) {
-			defer func() { f.bufs.put(data); <-sem; wg.Done() }()
+		go func(i int, off int64, data []byte, hashed chan struct{}, a *client.Assignment) {
+			defer func() { release(data, hashed); <-sem; wg.Done() }()
 			c, err := f.storeChunk(ctx, a, data, off, o)
 			if err != nil {
 				cancel(err)
@@ -132,7 +154,7 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 			mu.Lock()
 			chunks[i] = c
 			mu.Unlock()
-		}(index, base+w.size, buf, a)
+		}(index, base+w.size, buf, hashed, a)
 		index++
 		w.size += int64(len(buf))
 		if eof {
@@ -140,7 +162,6 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 		}
 		next := f.bufs.get(size)
 		n, err := io.ReadFull(r, next)
-		h.Write(next[:n])
 		eof = err == io.EOF || err == io.ErrUnexpectedEOF
 		if err != nil && !eof {
 			f.bufs.put(next)
@@ -151,8 +172,11 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 			f.bufs.put(next)
 			break
 		}
-		buf = next[:n]
+		buf, hashed = next[:n], make(chan struct{})
+		hashq <- hashJob{buf, hashed}
 	}
+	close(hashq)
+	<-hashDone
 	wg.Wait()
 	lastErr := context.Cause(ctx)
 	if lastErr == nil {
