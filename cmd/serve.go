@@ -92,7 +92,6 @@ type flagSet interface {
 	StringVar(p *string, name, value, usage string)
 	IntVar(p *int, name string, value int, usage string)
 	Int64Var(p *int64, name string, value int64, usage string)
-	Uint64Var(p *uint64, name string, value uint64, usage string)
 	BoolVar(p *bool, name string, value bool, usage string)
 	Float64Var(p *float64, name string, value float64, usage string)
 }

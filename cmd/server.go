@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"weedfs.dev/weed/master"
-	"weedfs.dev/weed/security"
 	"weedfs.dev/weed/storage"
 	"weedfs.dev/weed/storage/vfs"
 	"weedfs.dev/weed/volume"
@@ -19,11 +18,8 @@ import (
 // a "volume." prefix, as in SeaweedFS.
 type serverFlags struct {
 	ip, bind, dir, log, whiteList string
-	masterPort                    int
-	masterPeers, replication      string
-	volumeSizeLimitMB             uint64
-	garbageThreshold              float64
 	pulseSeconds                  int
+	master                        masterFlags
 	volume                        volumeFlags
 	withFiler                     bool
 	filer                         filerFlags
@@ -39,12 +35,8 @@ func serverCommand() *Command {
 		fs.StringVar(&f.dir, "dir", "./data", "data folder: volumes, and the master's metadata under master/")
 		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
 		fs.StringVar(&f.whiteList, "whiteList", "", "comma-separated IPs/CIDRs allowed to write and administer (empty: all)")
-		fs.IntVar(&f.masterPort, "master.port", master.DefaultPort, "master HTTP port")
-		fs.StringVar(&f.masterPeers, "master.peers", "", "other masters of the group (host:port, comma-separated)")
-		fs.StringVar(&f.replication, "master.defaultReplication", "000", "replica placement when an assign names none")
-		fs.Uint64Var(&f.volumeSizeLimitMB, "master.volumeSizeLimitMB", master.DefaultVolumeSizeLimitMB, "a volume this large is full")
-		fs.Float64Var(&f.garbageThreshold, "master.garbageThreshold", master.DefaultGarbageThreshold, "vacuum volumes with more garbage than this ratio")
 		fs.IntVar(&f.pulseSeconds, "pulseSeconds", 5, "seconds between heartbeats")
+		f.master.register(fs, "master.")
 		f.volume.register(fs, "volume.")
 		fs.BoolVar(&f.withFiler, "filer", false, "also run a filer (its data under -dir/filer unless -filer.dir is set)")
 		f.filer.register(fs, "filer.")
@@ -61,23 +53,16 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	wl, err := security.ParseWhiteList(f.whiteList)
-	if err != nil {
-		return err
-	}
-	sec, path, err := security.Load(security.SearchPaths())
-	if err != nil {
-		return err
-	}
-	if path != "" {
-		log.Info("security settings loaded", "file", path)
-	}
 	bind := f.bind
 	if bind == "" {
 		bind = f.ip
 	}
-	mdir := filepath.Join(f.dir, "master")
-	if err := checkDir(mdir); err != nil {
+	f.master.ip, f.master.bind, f.master.whiteList, f.master.pulseSeconds = f.ip, bind, f.whiteList, f.pulseSeconds
+	if f.master.mdir == "" {
+		f.master.mdir = filepath.Join(f.dir, "master")
+	}
+	mcfg, err := f.master.config(log.With("server", "master"))
+	if err != nil {
 		return err
 	}
 	f.volume.dirs = f.dir
@@ -85,7 +70,7 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	mln, err := listen(bind, f.masterPort)
+	mln, err := listen(bind, f.master.port)
 	if err != nil {
 		return err
 	}
@@ -96,22 +81,8 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	}
 	defer vln.Close()
 
-	masterAddr := f.ip + ":" + strconv.Itoa(f.masterPort)
-	peers := splitList(f.masterPeers)
-	if len(peers) > 0 {
-		peers = append(peers, masterAddr)
-	}
-	m, err := master.New(master.Config{
-		IP: f.ip, Port: f.masterPort, MetaDir: mdir, Peers: peers,
-		DefaultReplication: f.replication,
-		VolumeSizeLimitMB:  f.volumeSizeLimitMB,
-		GarbageThreshold:   f.garbageThreshold,
-		Pulse:              secondsOr(f.pulseSeconds, 5),
-		WhiteList:          wl,
-		Security:           sec,
-		Version:            Version,
-		Logger:             log.With("server", "master"),
-	})
+	masterAddr := f.ip + ":" + strconv.Itoa(f.master.port)
+	m, err := master.New(mcfg)
 	if err != nil {
 		return fmt.Errorf("start master: %w", err)
 	}
@@ -125,8 +96,8 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 		Masters:           []string{masterAddr},
 		FileSizeLimit:     f.volume.fileSizeLimitMB << 20,
 		Fsync:             f.volume.fsync,
-		Security:          sec,
-		WhiteList:         wl,
+		Security:          mcfg.Security,
+		WhiteList:         mcfg.WhiteList,
 		HeartbeatInterval: secondsOr(f.pulseSeconds, 5),
 		Version:           Version,
 		Logger:            log.With("server", "volume"),
@@ -136,7 +107,7 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g := &group{stop: stop}
-	g.run(func() error { return serve(ctx, mln, m.Handler(), log) })
+	g.run(func() error { return serveMaster(ctx, mln, m.Handler(), log) })
 	g.run(func() error { return m.Run(ctx) })
 	g.run(func() error { return serve(ctx, vln, vs.Handler(), log) })
 	g.run(func() error {
