@@ -650,3 +650,29 @@ func TestConcurrentOverwritesLeakNothing(t *testing.T) {
 		}
 	}
 }
+
+// A file written with a TTL reads as missing once it outlived it.
+func TestTTLExpiry(t *testing.T) {
+	c := filertest.Start(t, 1, 8)
+	now := time.Now()
+	f := filer.New(newStore(t), c.Client, filer.Options{ID: "f1", Now: func() time.Time { return now }})
+	ctx := context.Background()
+	if _, err := f.WriteFile(ctx, "/t/short", bytes.NewReader([]byte("x")), filer.FileAttrs{TTLSec: 60}, filer.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteFile(ctx, "/t/long", bytes.NewReader([]byte("y")), filer.FileAttrs{}, filer.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.FindEntry(ctx, "/t/short"); err != nil {
+		t.Fatalf("fresh file: %v", err)
+	}
+	now = now.Add(61 * time.Second)
+	if _, err := f.FindEntry(ctx, "/t/short"); !errors.Is(err, filer.ErrNotFound) {
+		t.Fatalf("expired file: %v, want ErrNotFound", err)
+	}
+	var names []string
+	f.List(ctx, "/t", filer.ListOptions{}, func(e *filer.Entry) bool { names = append(names, e.Name()); return true })
+	if len(names) != 1 || names[0] != "long" {
+		t.Fatalf("listing after expiry: %v", names)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // DefaultDirMode is the mode of folders the filer makes on its own.
@@ -75,7 +76,22 @@ func (f *Filer) find(ctx context.Context, p string) (*Entry, error) {
 	if p == "/" {
 		return f.rootEntry(), nil
 	}
-	return f.store.FindEntry(ctx, p)
+	e, err := f.store.FindEntry(ctx, p)
+	if err == nil && f.expired(e) {
+		return nil, fmt.Errorf("%s expired: %w", p, ErrNotFound)
+	}
+	return e, err
+}
+
+// expired reports whether a file written with a TTL has outlived it since
+// its last write (its
+// chunks' volumes drop them on their own); it reads as missing, as in
+// SeaweedFS, until something replaces or deletes it.
+func (f *Filer) expired(e *Entry) bool {
+	if e.TTLSec <= 0 || e.IsDirectory() || e.Mtime.IsZero() {
+		return false
+	}
+	return f.now().After(e.Mtime.Add(time.Duration(e.TTLSec) * time.Second))
 }
 
 // ensureDir makes the folder dir and its missing parents (inside ctx's
@@ -371,5 +387,10 @@ func (f *Filer) List(ctx context.Context, dir string, o ListOptions, fn func(*En
 	if !d.IsDirectory() {
 		return "", fmt.Errorf("%w: %s is a file", ErrConflict, dir)
 	}
-	return f.store.ListDirectory(ctx, dir, o.StartName, o.Inclusive, o.Prefix, o.Limit, fn)
+	return f.store.ListDirectory(ctx, dir, o.StartName, o.Inclusive, o.Prefix, o.Limit, func(e *Entry) bool {
+		if f.expired(e) {
+			return true
+		}
+		return fn(e)
+	})
 }
