@@ -296,6 +296,12 @@ func (c *Core) Step(m *raftpb.Message) error {
 			c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_APP_RESP})
 		case raftpb.MessageType_MSG_PRE_VOTE:
 			c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_PRE_VOTE_RESP, Term: c.term, Reject: true})
+		case raftpb.MessageType_MSG_VOTE:
+			// Likewise a candidate behind in terms: otherwise it may keep
+			// campaigning below our term for good (found by the
+			// simulation: peers whose terms a stale peer inflated ignored
+			// every vote request of the only electable candidate).
+			c.send(&raftpb.Message{To: m.From, Type: raftpb.MessageType_MSG_VOTE_RESP, Term: c.term, Reject: true})
 		}
 		return nil
 	}

@@ -199,3 +199,20 @@ func TestStaleLeaderLearnsHigherTerm(t *testing.T) {
 		t.Fatalf("stale leader: role %s term %d, peer term %d", st.Role, st.Term, n.cores[2].Status().Term)
 	}
 }
+
+// A candidate behind in terms learns the voters' term from their rejection
+// and can win the next election, instead of campaigning below it forever.
+func TestCandidateLearnsHigherTermFromRejection(t *testing.T) {
+	n := newTestNet(t, 3, nil)
+	n.isolate(2)
+	for range 5 {
+		n.campaign(2) // term 6, alone, with a short log
+	}
+	n.heal()
+	n.isolate(3)
+	n.cores[1].Campaign() // term 2: 2 rejects with term 6
+	n.stabilize()
+	if got, want := n.cores[1].Status().Term, n.cores[2].Status().Term; got != want {
+		t.Fatalf("candidate term %d, want the voter's %d", got, want)
+	}
+}
