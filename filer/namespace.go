@@ -84,9 +84,8 @@ func (f *Filer) find(ctx context.Context, p string) (*Entry, error) {
 }
 
 // expired reports whether a file written with a TTL has outlived it since
-// its last write (its
-// chunks' volumes drop them on their own); it reads as missing, as in
-// SeaweedFS, until something replaces or deletes it.
+// its last write (its chunks' volumes drop them on their own); it reads as
+// missing, as in SeaweedFS, until something replaces or deletes it.
 func (f *Filer) expired(e *Entry) bool {
 	if e.TTLSec <= 0 || e.IsDirectory() || e.Mtime.IsZero() {
 		return false
