@@ -82,16 +82,22 @@ func TestKillFilerDuringUploads(t *testing.T) {
 
 	const files = 12
 	bodies := make([][]byte, files)
-	var wg sync.WaitGroup
+	var wg, fast sync.WaitGroup
 	for i := range files {
 		bodies[i] = randomBytes(uint64(100+i), 3<<20+i*1000)
 		wg.Add(1)
+		// Half go fast and finish; half trickle (about 4 s each) and are
+		// cut off.
+		pause := time.Millisecond
+		if i%2 == 1 {
+			pause = 300 * time.Millisecond
+		} else {
+			fast.Add(1)
+		}
 		go func() {
 			defer wg.Done()
-			// Half go fast and finish; half trickle and are cut off.
-			pause := time.Millisecond
-			if i%2 == 1 {
-				pause = 150 * time.Millisecond
+			if i%2 == 0 {
+				defer fast.Done()
 			}
 			req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/up/f%02d", base, i), &slowBody{data: bodies[i], pause: pause})
 			req.ContentLength = int64(len(bodies[i]))
@@ -100,7 +106,15 @@ func TestKillFilerDuringUploads(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(1200 * time.Millisecond)
+	// Kill once the fast ones are in and the slow ones have sent a chunk
+	// or two (each reads its first 1 MiB chunk in about 1.2 s).
+	fastDone := make(chan struct{})
+	go func() { fast.Wait(); close(fastDone) }()
+	select {
+	case <-fastDone:
+	case <-time.After(20 * time.Second):
+	}
+	time.Sleep(1500 * time.Millisecond)
 	proc.Kill()
 	wg.Wait()
 
