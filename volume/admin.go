@@ -55,6 +55,14 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, err)
 		return
 	}
+	// Admin calls change the store too: a graceful stop waits for them
+	// (a compaction notices the request's end and stops early).
+	s.changes.RLock()
+	defer s.changes.RUnlock()
+	if s.stopping.Load() {
+		writeError(w, r, http.StatusServiceUnavailable, errors.New("volume server is stopping"))
+		return
+	}
 	resp, err := op(r, body)
 	if err != nil {
 		status := http.StatusInternalServerError

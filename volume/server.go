@@ -45,8 +45,8 @@ type Server struct {
 	now    func() time.Time
 
 	stopping atomic.Bool
-	// changes is held shared by every write and delete in progress; Stop
-	// takes it exclusively, so it returns once they are all done.
+	// changes is held shared by every write, delete and admin call in
+	// progress; Stop takes it exclusively, so it returns once they are done.
 	changes sync.RWMutex
 
 	hb heartbeatState
@@ -148,8 +148,8 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// Stop refuses new writes and waits for those in flight; the caller then
-// closes the store (which syncs it).
+// Stop refuses new writes, deletes and admin calls and waits for those in
+// flight; the caller then closes the store (which syncs it).
 func (s *Server) Stop() {
 	s.changes.Lock()
 	s.stopping.Store(true)
