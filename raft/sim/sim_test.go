@@ -12,6 +12,7 @@ import (
 
 var (
 	seedsFlag = flag.Int("sim.seeds", 2000, "number of seeds TestSimulation runs")
+	startFlag = flag.Int64("sim.start", 0, "first seed TestSimulation runs")
 	seedFlag  = flag.Int64("sim.seed", -1, "run only this seed (replay)")
 	traceFlag = flag.Bool("sim.trace", false, "print the event trace of -sim.seed")
 )
@@ -42,8 +43,8 @@ func TestSimulation(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				seed := next.Add(1) - 1
-				if seed >= n || failed.Load() >= 5 {
+				seed := next.Add(1) - 1 + *startFlag
+				if seed >= n+*startFlag || failed.Load() >= 5 {
 					return
 				}
 				res, err := Run(Options{Seed: seed})
@@ -62,6 +63,6 @@ func TestSimulation(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d seeds in %v: %d client ops, %d commits, %d crashes, %d conf changes",
-		n, time.Since(start).Round(time.Millisecond), total.Ops, total.Commits, total.Crashes, total.ConfChanges)
+	t.Logf("%d seeds from %d in %v: %d client ops, %d commits, %d crashes, %d conf changes",
+		n, *startFlag, time.Since(start).Round(time.Millisecond), total.Ops, total.Commits, total.Crashes, total.ConfChanges)
 }
