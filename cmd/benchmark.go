@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ type benchFlags struct {
 	concurrency, n, size, assignBatch           int
 	readOnly, writeOnly, fsync                  bool
 	deletePercent                               int
+	cpuProfile                                  string
 }
 
 func benchmarkCommand() *Command {
@@ -44,8 +46,20 @@ func benchmarkCommand() *Command {
 		fs.BoolVar(&f.writeOnly, "writeOnly", false, "only write")
 		fs.IntVar(&f.deletePercent, "deletePercent", 0, "percent of written files to delete")
 		fs.StringVar(&f.list, "list", filepath.Join(os.TempDir(), "benchmark_list.txt"), "file of written fids, read by the read phase")
+		fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark client itself to this file")
 		if err := parseFlags(fs, args, false); err != nil {
 			return err
+		}
+		if f.cpuProfile != "" {
+			pf, err := os.Create(f.cpuProfile)
+			if err != nil {
+				return fmt.Errorf("cpu profile: %w", err)
+			}
+			defer pf.Close()
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				return fmt.Errorf("cpu profile: %w", err)
+			}
+			defer pprof.StopCPUProfile()
 		}
 		if f.concurrency < 1 || f.n < 1 || f.size < 0 || f.assignBatch < 1 || f.deletePercent < 0 || f.deletePercent > 100 {
 			return fmt.Errorf("-c, -n and -assignBatch must be positive, -size non-negative, -deletePercent 0-100")

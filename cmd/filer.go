@@ -175,7 +175,7 @@ func (f *filerFlags) run(ctx context.Context, log *slog.Logger) error {
 		<-ctx.Done()
 		srv.Close() // end change-feed streams so the shutdown does not wait for them
 	}()
-	err = serve(ctx, ln, srv.Handler(), log)
+	err = serve(ctx, ln, srv.Handler(), log, serverGrace)
 	stopRun()
 	fl.Close()
 	wg.Wait()

@@ -2,16 +2,12 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"time"
 
 	"weedfs.dev/weed/master"
 	"weedfs.dev/weed/security"
@@ -140,7 +136,7 @@ func (f *masterFlags) run(ctx context.Context, env *Env) error {
 		defer wg.Done()
 		m.Run(runCtx)
 	}()
-	err = serveMaster(ctx, ln, m.Handler(), log)
+	err = serve(ctx, ln, m.Handler(), log, masterGrace)
 	stopRun()
 	wg.Wait()
 	if cerr := m.Close(); cerr != nil && err == nil {
@@ -148,25 +144,4 @@ func (f *masterFlags) run(ctx context.Context, env *Env) error {
 	}
 	log.Info("master server stopped")
 	return err
-}
-
-// serveMaster serves until ctx ends, lets ordinary requests finish for a
-// moment, then closes what is left: Raft streams between masters are
-// long-lived requests that never go idle by themselves.
-func serveMaster(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	grace, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(grace); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		srv.Close()
-		return err
-	}
-	return srv.Close()
 }

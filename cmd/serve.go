@@ -43,9 +43,18 @@ func listen(bind string, port int) (net.Listener, error) {
 	return ln, nil
 }
 
+// Shutdown grace periods: how long requests in flight may finish after a
+// stop. A master's Raft streams between peers are long-lived requests that
+// never go idle, so it waits only a moment before closing them.
+const (
+	serverGrace = 15 * time.Second
+	masterGrace = 2 * time.Second
+)
+
 // serve runs an HTTP server on ln until ctx ends, then shuts it down,
-// letting requests in flight finish for up to grace.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+// letting requests in flight finish for up to grace before closing what
+// is left.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -54,12 +63,13 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
 		return err
 	}
-	return nil
+	return srv.Close()
 }
 
 // checkDir makes sure dir exists (creating it) and is writable.

@@ -107,9 +107,9 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g := &group{stop: stop}
-	g.run(func() error { return serveMaster(ctx, mln, m.Handler(), log) })
+	g.run(func() error { return serve(ctx, mln, m.Handler(), log, masterGrace) })
 	g.run(func() error { return m.Run(ctx) })
-	g.run(func() error { return serve(ctx, vln, vs.Handler(), log) })
+	g.run(func() error { return serve(ctx, vln, vs.Handler(), log, serverGrace) })
 	g.run(func() error {
 		err := vs.RunHeartbeats(ctx)
 		if ctx.Err() != nil {

@@ -147,7 +147,7 @@ func (f *volumeFlags) run(ctx context.Context, env *Env) error {
 			log.Warn("heartbeats stopped", "err", err)
 		}
 	}()
-	err = serve(ctx, ln, srv.Handler(), log)
+	err = serve(ctx, ln, srv.Handler(), log, serverGrace)
 	srv.Stop()
 	stopBeats()
 	wg.Wait()
