@@ -1,13 +1,10 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -69,42 +66,25 @@ func (c *Client) Upload(ctx context.Context, server, fid string, data []byte, o 
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	var body io.Reader
-	var ctype, method string
+	method := http.MethodPost
 	if o.Raw {
-		method, body, ctype = http.MethodPut, bytes.NewReader(data), o.Mime
+		method = http.MethodPut
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	ctype := o.Mime
+	if o.Raw {
+		setBody(req, data)
 	} else {
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		h := textproto.MIMEHeader{}
 		name := o.Name
 		if name == "" {
 			name = "file"
 		}
-		h.Set("Content-Disposition", `form-data; name="file"; filename="`+escapeQuotes(name)+`"`)
-		if o.Mime != "" {
-			h.Set("Content-Type", o.Mime)
-		} else {
-			h.Set("Content-Type", "application/octet-stream")
-		}
-		if o.Gzipped {
-			h.Set("Content-Encoding", "gzip")
-		}
-		pw, err := mw.CreatePart(h)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := pw.Write(data); err != nil {
-			return nil, err
-		}
-		if err := mw.Close(); err != nil {
-			return nil, err
-		}
-		method, body, ctype = http.MethodPost, &buf, mw.FormDataContentType()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return nil, err
+		var head, tail []byte
+		head, tail, ctype = formBody(c.boundary, data, formPart{name: name, mime: o.Mime, gzipped: o.Gzipped})
+		setBody(req, head, data, tail)
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)

@@ -41,6 +41,8 @@ type Client struct {
 	mu        sync.Mutex
 	preferred int // index into masters of the last one that answered
 	cache     map[uint32]cachedLocations
+
+	boundary string // of multipart uploads, drawn once (see formBody)
 }
 
 type cachedLocations struct {
@@ -50,7 +52,7 @@ type cachedLocations struct {
 
 // New returns a client for the masters ("host:port" each).
 func New(masters []string, opts Options) *Client {
-	c := &Client{masters: masters, http: opts.HTTP, ttl: opts.CacheTTL, cache: map[uint32]cachedLocations{}}
+	c := &Client{masters: masters, http: opts.HTTP, ttl: opts.CacheTTL, cache: map[uint32]cachedLocations{}, boundary: newBoundary()}
 	if c.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 256
