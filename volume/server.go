@@ -50,6 +50,8 @@ type Server struct {
 	changes sync.RWMutex
 
 	hb heartbeatState
+
+	bodies bufferPool // upload bodies, reused between requests
 }
 
 // New returns a server over store; Run starts its heartbeats.
@@ -168,8 +170,14 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"encode reply"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	writeJSONBytes(w, status, b)
+}
+
+// writeJSONBytes answers b, already JSON.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
 	w.WriteHeader(status)
 	w.Write(b)
 }

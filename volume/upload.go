@@ -49,6 +49,18 @@ type upload struct {
 // for a POST whose Content-Type is empty or form-data, the raw body
 // otherwise. limit is the most bytes a body may carry (0: no limit).
 func parseUpload(r *http.Request, limit int64, now time.Time) (*upload, error) {
+	return parseUploadInto(r, limit, now, nil)
+}
+
+// parseUploadInto is parseUpload reading the body into buf (reset first;
+// nil: a buffer of its own), so a server can reuse buffers between
+// requests: the upload's data may then live in buf until the request is
+// over.
+func parseUploadInto(r *http.Request, limit int64, now time.Time, buf *bytes.Buffer) (*upload, error) {
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
 	q := r.URL.Query()
 	u := &upload{
 		manifest:  q.Get("cm") == "true",
@@ -71,9 +83,9 @@ func parseUpload(r *http.Request, limit int64, now time.Time) (*upload, error) {
 	ct := r.Header.Get("Content-Type")
 	var hdr partHeader
 	if r.Method == http.MethodPost && (ct == "" || strings.Contains(ct, "form-data")) {
-		hdr, err = readMultipart(r, limit, u)
+		hdr, err = readMultipart(r, limit, u, buf)
 	} else {
-		hdr, err = readRaw(r, limit, u)
+		hdr, err = readRaw(r, limit, u, buf)
 	}
 	if err != nil {
 		return nil, err
@@ -112,13 +124,19 @@ type partHeader struct {
 	md5         string
 }
 
-func readMultipart(r *http.Request, limit int64, u *upload) (partHeader, error) {
+func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHeader, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
 	}
+	// The part is smaller than the body: reading into a buffer of that size
+	// grows it at most once.
+	if r.ContentLength > 0 && (limit <= 0 || r.ContentLength <= limit+1) {
+		buf.Grow(int(min(r.ContentLength, 1<<20)) + bytes.MinRead)
+	}
 	var first *multipart.Part
 	var firstData []byte
+	var firstName string
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
@@ -127,19 +145,25 @@ func readMultipart(r *http.Request, limit int64, u *upload) (partHeader, error) 
 		if err != nil {
 			return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
 		}
-		data, err := readLimited(p, limit)
+		if first != nil {
+			// buf is about to hold this part: keep the first one's bytes.
+			firstData = bytes.Clone(firstData)
+		}
+		buf.Reset()
+		data, err := readLimited(p, limit, buf)
 		if err != nil {
 			return partHeader{}, err
 		}
+		name := p.FileName() // parses the header on every call
 		if first == nil {
-			first, firstData = p, data
-			if p.FileName() != "" {
+			first, firstData, firstName = p, data, name
+			if name != "" {
 				break
 			}
 			continue
 		}
-		if p.FileName() != "" { // the first part had no filename: take this one
-			first, firstData = p, data
+		if name != "" { // the first part had no filename: take this one
+			first, firstData, firstName = p, data, name
 			break
 		}
 	}
@@ -147,7 +171,7 @@ func readMultipart(r *http.Request, limit int64, u *upload) (partHeader, error) 
 		return partHeader{}, errors.New("bad multipart body: no parts")
 	}
 	u.data = firstData
-	u.name = first.FileName()
+	u.name = firstName
 	return partHeader{
 		contentType: first.Header.Get("Content-Type"),
 		gzip:        first.Header.Get("Content-Encoding") == "gzip",
@@ -155,8 +179,11 @@ func readMultipart(r *http.Request, limit int64, u *upload) (partHeader, error) 
 	}, nil
 }
 
-func readRaw(r *http.Request, limit int64, u *upload) (partHeader, error) {
-	data, err := readLimited(r.Body, limit)
+func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHeader, error) {
+	if r.ContentLength > 0 && (limit <= 0 || r.ContentLength <= limit) {
+		buf.Grow(int(min(r.ContentLength, 1<<20)) + bytes.MinRead)
+	}
+	data, err := readLimited(r.Body, limit, buf)
 	if err != nil {
 		return partHeader{}, err
 	}
@@ -183,16 +210,15 @@ func readRaw(r *http.Request, limit int64, u *upload) (partHeader, error) {
 	}, nil
 }
 
-// readLimited reads all of r, failing with errTooLarge past limit bytes.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
+// readLimited reads all of r into buf, failing with errTooLarge past limit
+// bytes (0: no limit).
+func readLimited(r io.Reader, limit int64, buf *bytes.Buffer) ([]byte, error) {
 	if limit <= 0 {
-		b, err := io.ReadAll(r)
-		if err != nil {
+		if _, err := buf.ReadFrom(r); err != nil {
 			return nil, fmt.Errorf("read body: %w", err)
 		}
-		return b, nil
+		return buf.Bytes(), nil
 	}
-	var buf bytes.Buffer
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
@@ -239,9 +265,12 @@ func storedMime(name, contentType string) string {
 
 // pairsFromHeader collects Seaweed-* headers as a JSON object.
 func pairsFromHeader(h http.Header) ([]byte, error) {
-	pairs := map[string]string{}
+	var pairs map[string]string
 	for k, vs := range h {
 		if len(k) > len(pairPrefix) && strings.EqualFold(k[:len(pairPrefix)], pairPrefix) && len(vs) > 0 {
+			if pairs == nil {
+				pairs = map[string]string{}
+			}
 			pairs[k[len(pairPrefix):]] = vs[0]
 		}
 	}

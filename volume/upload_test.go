@@ -161,3 +161,17 @@ func TestParseTarget(t *testing.T) {
 		}
 	}
 }
+
+// With no part named as a file, the first part is the data, even though
+// the later parts are read into the same (reused) buffer after it.
+func TestParseMultipartKeepsFirstPartInReusedBuffer(t *testing.T) {
+	r := multipartRequest(t, [3]string{"a", "", "first part"}, [3]string{"b", "", "second, longer part"}, [3]string{"c", "", "3rd"})
+	buf := bytes.NewBufferString("stale bytes of an earlier request")
+	u, err := parseUploadInto(r, 1<<20, testNow, buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(u.data) != "first part" || u.name != "" {
+		t.Fatalf("data %q name %q", u.data, u.name)
+	}
+}
