@@ -43,9 +43,10 @@ const (
 	// DefaultChunkSize is the size of the chunks a body is cut into:
 	// 4 MiB, SeaweedFS's default, measured best of 4, 8 and 16 MiB for a
 	// 1 GiB file through HTTP on the shared 2-core test machine (load
-	// average 14-17): PUT 64/69/66 MiB/s and GET 384/304/182 MiB/s
-	// (BenchmarkFilePutGet in filer/server). Smaller chunks let reads
-	// overlap more and hold less memory per request in flight.
+	// average 7-8, two runs each, BenchmarkFilePutGet in filer/server):
+	// PUT 280-307 / 211-245 / 210-259 MiB/s and GET 732-1218 / 472-721 /
+	// 624-1305 MiB/s. Smaller chunks let reads overlap more and hold less
+	// memory per request in flight.
 	DefaultChunkSize = 4 << 20
 	// DefaultUploadParallel chunks of one body are in flight at once.
 	DefaultUploadParallel = 4

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"weedfs.dev/weed/client"
 )
@@ -212,11 +213,27 @@ func (f *Filer) assign(ctx context.Context, o WriteOptions) (*client.Assignment,
 	if ao.DataCenter == "" {
 		ao.DataCenter = f.opt.DataCenter
 	}
-	a, err := f.blobs.Assign(ctx, ao)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBlobs, err)
+	// A master growing volumes or changing leader refuses assigns for a
+	// moment: try again twice before failing the upload (a spent key is
+	// harmless).
+	var err error
+	for attempt, pause := 0, 100*time.Millisecond; attempt < 3; attempt, pause = attempt+1, pause*3 {
+		var a *client.Assignment
+		if a, err = f.blobs.Assign(ctx, ao); err == nil {
+			return a, nil
+		}
+		if attempt == 2 {
+			break
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w: %w", ErrBlobs, err)
+		case <-t.C:
+		}
 	}
-	return a, nil
+	return nil, fmt.Errorf("%w: %w", ErrBlobs, err)
 }
 
 // ErrBlobs: the master or a volume server failed a chunk operation.
