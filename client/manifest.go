@@ -1,13 +1,10 @@
 package client
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
-	"strconv"
 )
 
 // ErrBadManifest is a chunk manifest that does not describe a file.
@@ -49,67 +46,4 @@ func ParseManifest(b []byte) (*ChunkManifest, error) {
 		return nil, fmt.Errorf("%w: chunks hold %d bytes, manifest says %d", ErrBadManifest, next, m.Size)
 	}
 	return &m, nil
-}
-
-// ChunkedUploadOptions configure UploadChunked.
-type ChunkedUploadOptions struct {
-	Assign    AssignOptions
-	Name      string
-	Mime      string
-	ChunkSize int64 // bytes a chunk; SeaweedFS's default is 4 MiB
-}
-
-// UploadChunked stores r as chunks of o.ChunkSize, each with its own
-// assign, then a manifest; it returns the manifest's fid and the total size.
-// On failure the chunks already stored are deleted.
-func (c *Client) UploadChunked(ctx context.Context, r io.Reader, o ChunkedUploadOptions) (string, int64, error) {
-	if o.ChunkSize <= 0 {
-		o.ChunkSize = 4 << 20
-	}
-	m := ChunkManifest{Name: o.Name, Mime: o.Mime}
-	buf := make([]byte, o.ChunkSize)
-	cleanup := func() {
-		for _, ch := range m.Chunks {
-			_ = c.Delete(context.WithoutCancel(ctx), ch.Fid, "")
-		}
-	}
-	for i := 0; ; i++ {
-		n, err := io.ReadFull(r, buf)
-		if n > 0 {
-			a, aerr := c.Assign(ctx, o.Assign)
-			if aerr != nil {
-				cleanup()
-				return "", 0, aerr
-			}
-			name := o.Name + "-" + strconv.Itoa(i+1)
-			if _, uerr := c.Upload(ctx, a.URL, a.Fid, buf[:n], UploadOptions{Name: name, Mime: "application/octet-stream", JWT: a.Auth, TTL: o.Assign.TTL}); uerr != nil {
-				cleanup()
-				return "", 0, uerr
-			}
-			m.Chunks = append(m.Chunks, ChunkInfo{Fid: a.Fid, Offset: m.Size, Size: int64(n)})
-			m.Size += int64(n)
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			cleanup()
-			return "", 0, fmt.Errorf("read input: %w", err)
-		}
-	}
-	body, err := json.Marshal(m)
-	if err != nil {
-		cleanup()
-		return "", 0, err
-	}
-	a, err := c.Assign(ctx, o.Assign)
-	if err != nil {
-		cleanup()
-		return "", 0, err
-	}
-	if _, err := c.Upload(ctx, a.URL, a.Fid, body, UploadOptions{Name: o.Name, Mime: o.Mime, JWT: a.Auth, Manifest: true, TTL: o.Assign.TTL}); err != nil {
-		cleanup()
-		return "", 0, err
-	}
-	return a.Fid, m.Size, nil
 }
