@@ -2,7 +2,6 @@ package volume
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,86 +239,11 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, n *needle
 		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
 	}
 	cr := &chunkReader{ctx: r.Context(), c: s.client, m: m}
+	if r.Header.Get("Range") == "" && r.Method == http.MethodGet {
+		// The whole file goes out in order: fetch the next chunks while
+		// this one streams.
+		cr.ahead = chunkReadAhead
+	}
 	defer cr.Close()
 	http.ServeContent(w, r, "", modTime, cr)
-}
-
-// chunkReader reads a manifest's chunks as one seekable stream. It keeps
-// one ranged GET open at a time and reopens only after a Seek, so a Range
-// request fetches only the bytes it returns.
-type chunkReader struct {
-	ctx  context.Context
-	c    *client.Client
-	m    *client.ChunkManifest
-	off  int64
-	body io.ReadCloser // the open chunk stream, positioned at off
-	end  int64         // offset where body's chunk ends
-}
-
-func (cr *chunkReader) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += cr.off
-	case io.SeekEnd:
-		offset += cr.m.Size
-	}
-	if offset < 0 {
-		return 0, errors.New("seek before start")
-	}
-	if offset != cr.off {
-		cr.Close()
-	}
-	cr.off = offset
-	return offset, nil
-}
-
-func (cr *chunkReader) Read(p []byte) (int, error) {
-	if cr.off >= cr.m.Size {
-		cr.Close()
-		return 0, io.EOF
-	}
-	if cr.body == nil {
-		if err := cr.open(); err != nil {
-			return 0, err
-		}
-	}
-	if max := cr.end - cr.off; int64(len(p)) > max {
-		p = p[:max]
-	}
-	n, err := cr.body.Read(p)
-	cr.off += int64(n)
-	if cr.off == cr.end || err == io.EOF {
-		cr.Close()
-		if cr.off < cr.end {
-			return n, fmt.Errorf("chunk ended %d bytes early", cr.end-cr.off)
-		}
-		err = nil
-	}
-	return n, err
-}
-
-func (cr *chunkReader) open() error {
-	for _, ch := range cr.m.Chunks {
-		if cr.off < ch.Offset || cr.off >= ch.Offset+ch.Size {
-			continue
-		}
-		within := cr.off - ch.Offset
-		body, _, err := cr.c.Open(cr.ctx, ch.Fid, client.ReadOptions{Offset: within, Length: ch.Size - within})
-		if err != nil {
-			return fmt.Errorf("chunk %s: %w", ch.Fid, err)
-		}
-		cr.body, cr.end = body, ch.Offset+ch.Size
-		return nil
-	}
-	return fmt.Errorf("%w: no chunk holds byte %d", client.ErrBadManifest, cr.off)
-}
-
-// Close releases the open chunk stream.
-func (cr *chunkReader) Close() error {
-	if cr.body != nil {
-		cr.body.Close()
-		cr.body = nil
-	}
-	return nil
 }
