@@ -184,6 +184,9 @@ func (fsys *FS) notify(p string, e *filer.Entry) {
 // p. The event's own entry may be older than a commit of this mount that
 // followed it, so the filer is asked, with no commit of f in flight.
 func (fsys *FS) refresh(f *openFile, p string) {
+	if fsys.wb.get(p) != nil {
+		return // this mount's newer version is on its way
+	}
 	f.commitMu.Lock()
 	defer f.commitMu.Unlock()
 	f.mu.Lock()

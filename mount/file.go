@@ -157,6 +157,10 @@ func (f *openFile) drain() {
 			if f.err == nil {
 				f.err = w.err
 			}
+			// The bytes are lost to the file: the close or fsync that
+			// comes next reports it.
+			f.fsys.bufs.put(w.data)
+			w.data = nil
 		} else {
 			f.entry.Chunks = append(f.entry.Chunks, w.up)
 			f.viewOK = false
@@ -182,7 +186,7 @@ const flushRounds = 4
 // error since the last flush. The entry committed always holds all of
 // the file's bytes: those of a small file still in the active buffer go
 // in as inline content.
-func (f *openFile) flush(ctx context.Context, n *node) error {
+func (f *openFile) flush(ctx context.Context, n *node, wait bool) error {
 	f.commitMu.Lock()
 	defer f.commitMu.Unlock()
 	for round := 1; ; round++ {
@@ -220,9 +224,7 @@ func (f *openFile) flush(ctx context.Context, n *node) error {
 		}
 		gen := f.gen
 		f.mu.Unlock()
-		if err := f.fsys.commit(ctx, n, e); err != nil {
-			return err
-		}
+		p := f.fsys.stage(n, e)
 		f.mu.Lock()
 		f.saved = gen
 		if f.inlineable() {
@@ -234,21 +236,29 @@ func (f *openFile) flush(ctx context.Context, n *node) error {
 			f.fsys.bufs.put(a.data)
 		}
 		f.mu.Unlock()
-		return nil
+		if !wait {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return p.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
 // truncate sets the file's size, clipping or dropping chunks past it.
 // Buffers are flushed first, so only the chunk list changes.
 func (f *openFile) truncate(ctx context.Context, n *node, size uint64) error {
-	if err := f.flush(ctx, n); err != nil {
+	if err := f.flush(ctx, n, false); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	truncateEntry(f.entry, size)
 	f.changed()
 	f.mu.Unlock()
-	return f.flush(ctx, n)
+	return f.flush(ctx, n, false)
 }
 
 // truncateEntry sets e's size: inline content is cut or padded; chunks

@@ -46,14 +46,23 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 
 // Flush runs at every close(2): uploads finish and the entry is committed.
 func (h *handle) Flush(ctx context.Context) syscall.Errno {
-	if err := h.f.flush(h.n.fsys.opCtx(), h.n); err != nil {
+	if err := h.f.flush(h.n.fsys.opCtx(), h.n, false); err != nil {
 		h.n.fsys.log.Warn("flush", "path", h.n.path(), "err", err)
 		return errno(err)
 	}
 	return 0
 }
 
-func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno { return h.Flush(ctx) }
+// Fsync waits until the entry is saved on the filer too.
+func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	cctx, cancel := context.WithTimeout(h.n.fsys.opCtx(), h.n.fsys.opt.IOTimeout)
+	defer cancel()
+	if err := h.f.flush(cctx, h.n, true); err != nil {
+		h.n.fsys.log.Warn("fsync", "path", h.n.path(), "err", err)
+		return errno(err)
+	}
+	return 0
+}
 
 // Release drops the open-file state with the last handle; what is still
 // dirty (a failed commit) is tried once more first.
@@ -70,7 +79,7 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	dirty := h.f.dirty()
 	h.f.mu.Unlock()
 	if dirty {
-		if err := h.f.flush(n.fsys.opCtx(), n); err != nil {
+		if err := h.f.flush(n.fsys.opCtx(), n, false); err != nil {
 			n.fsys.log.Warn("commit at release", "path", n.path(), "err", err)
 		}
 	}

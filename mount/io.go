@@ -11,8 +11,12 @@ import (
 	"weedfs.dev/weed/filer"
 )
 
-// uploadAttempts is how many assign+upload rounds a chunk gets.
-const uploadAttempts = 3
+// uploadAttempts is how many assign+upload rounds a chunk gets, the
+// first retry after uploadBackoff and each next one after twice as long.
+const (
+	uploadAttempts = 5
+	uploadBackoff  = 100 * time.Millisecond
+)
 
 // upload stores a sealed buffer as one blob and frees its memory.
 func (fsys *FS) upload(w *wbuf, collection, replication string) {
@@ -21,11 +25,17 @@ func (fsys *FS) upload(w *wbuf, collection, replication string) {
 	data := w.data[w.start:w.end]
 	var chunk filer.Chunk
 	var err error
-	for attempt := 0; attempt < uploadAttempts; attempt++ {
+	pause := uploadBackoff
+	for attempt := 1; ; attempt++ {
 		if chunk, err = fsys.uploadOnce(data, collection, replication); err == nil {
 			break
 		}
-		fsys.log.Warn("chunk upload failed", "attempt", attempt+1, "err", err)
+		fsys.log.Warn("chunk upload failed", "attempt", attempt, "err", err)
+		if attempt == uploadAttempts {
+			break
+		}
+		time.Sleep(pause)
+		pause *= 2
 	}
 	chunk.Offset = w.base + w.start
 	w.mu.Lock()

@@ -130,8 +130,8 @@ type FS struct {
 	active  map[*openFile]struct{} // files holding an unsealed buffer
 	open    map[*openFile]*node
 
+	wb       *writeBack
 	lastIO   time.Time
-	moved    map[*fs.Inode]movedTo // inodes just renamed, see moving
 	rootNode *node
 }
 
@@ -171,8 +171,11 @@ func New(ctx context.Context, opt Options) (*FS, error) {
 		uploads: make(chan struct{}, opt.UploadParallel),
 		active:  map[*openFile]struct{}{},
 		open:    map[*openFile]*node{},
-		ctx:     ctx,
+		// I/O outlives the mount's serving: what is pending is saved
+		// after the unmount. Each call has its own timeout.
+		ctx: context.WithoutCancel(ctx),
 	}
+	fsys.wb = newWriteBack(fsys)
 	var disk *diskCache
 	if opt.CacheDir != "" && opt.CacheCapacityMB > 0 {
 		if disk, err = newDiskCache(opt.CacheDir, opt.CacheCapacityMB<<20); err != nil {
@@ -241,10 +244,18 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 	m := &Mount{FS: fsys, server: server, cancel: cancel, done: make(chan struct{})}
 	go fsys.follow(ctx)
 	go fsys.trimLoop(ctx)
+	wbDone := make(chan struct{})
+	go func() { fsys.wb.run(ctx); close(wbDone) }()
 	go func() {
 		server.Wait()
 		cancel()
+		<-wbDone
 		fsys.closeFiles()
+		sctx, scancel := context.WithTimeout(context.Background(), 10*fsys.opt.OpTimeout)
+		if err := fsys.wb.sync(sctx); err != nil {
+			fsys.log.Warn("metadata not saved at unmount", "err", err)
+		}
+		scancel()
 		close(m.done)
 	}()
 	go func() {
@@ -294,7 +305,7 @@ func (fsys *FS) closeFiles() {
 	fsys.filesMu.Unlock()
 	for f, n := range files {
 		ctx, cancel := context.WithTimeout(context.Background(), fsys.opt.OpTimeout)
-		if err := f.flush(ctx, n); err != nil {
+		if err := f.flush(ctx, n, false); err != nil {
 			fsys.log.Warn("commit open file at unmount", "err", err)
 		}
 		cancel()
@@ -374,25 +385,54 @@ func (fsys *FS) filerPath(rel string) string {
 	return fsys.root + "/" + rel
 }
 
-// pathOf is the filer path of an inode now.
-func (fsys *FS) pathOf(n *fs.Inode) string {
-	return fsys.filerPath(n.Path(nil))
+// nodePath is the filer path of n now, from the parent links this
+// package keeps (go-fuse's own tree learns of a new child or a rename only
+// after the operation returned). ok is false for a node no longer linked.
+func (fsys *FS) nodePath(n *node) (p string, ok bool) {
+	var names []string
+	for cur := n; cur != fsys.rootNode; {
+		cur.mu.Lock()
+		parent, name := cur.parent, cur.name
+		cur.mu.Unlock()
+		if parent == nil {
+			return "", false
+		}
+		names = append(names, name)
+		cur = parent
+	}
+	p = fsys.root
+	for i := len(names) - 1; i >= 0; i-- {
+		p = filer.Join(p, names[i])
+	}
+	return p, true
 }
 
 // lookup returns the entry at filer path p, from the cache when it is
 // fresh.
 func (fsys *FS) lookup(ctx context.Context, p string) (*filer.Entry, error) {
+	if e := fsys.wb.get(p); e != nil {
+		return e, nil
+	}
 	if e, absent := fsys.meta.get(p); e != nil {
 		return e, nil
 	} else if absent {
 		return nil, filer.ErrNotFound
 	}
-	e, err := fsys.filer.find(ctx, p)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		before := fsys.wb.saved()
+		e, err := fsys.filer.find(ctx, p)
+		if s := fsys.wb.get(p); s != nil {
+			return s, nil
+		}
+		if fsys.wb.saved() != before && attempt < 3 {
+			continue // a save ended meanwhile: the answer may predate it
+		}
+		if err != nil {
+			return nil, err
+		}
+		fsys.meta.put(e)
+		return e, nil
 	}
-	fsys.meta.put(e)
-	return e, nil
 }
 
 // commit saves the entry of node n (at its current path) to the filer,
@@ -403,12 +443,38 @@ func (fsys *FS) commit(ctx context.Context, n *node, e *filer.Entry) error {
 	if n.unlinked.Load() {
 		return nil
 	}
-	e.FullPath = fsys.currentPath(&n.Inode)
+	if p, ok := fsys.nodePath(n); ok {
+		e.FullPath = p
+	}
 	if err := fsys.filer.save(ctx, e); err != nil {
 		fsys.meta.invalidate(e.FullPath)
 		return err
 	}
 	fsys.meta.put(e)
+	return nil
+}
+
+// stage makes e the node's entry: visible to this mount at once, saved
+// to the filer by the write-back; the result closes once it is saved.
+func (fsys *FS) stage(n *node, e *filer.Entry) *pendingSave {
+	fsys.tree.RLock()
+	if p, ok := fsys.nodePath(n); ok {
+		e.FullPath = p
+	}
+	p := fsys.wb.enqueue(n, e)
+	fsys.tree.RUnlock()
+	fsys.meta.put(e)
+	return p
+}
+
+// settle saves every pending entry before a rename or delete, so none
+// lands on a path that moved.
+func (fsys *FS) settle() error {
+	ctx, cancel := context.WithTimeout(fsys.ctx, fsys.opt.OpTimeout)
+	defer cancel()
+	if err := fsys.wb.sync(ctx); err != nil {
+		return fmt.Errorf("%w: pending saves: %w", ErrFilerUnreachable, err)
+	}
 	return nil
 }
 
@@ -439,57 +505,3 @@ func errno(err error) syscall.Errno {
 // opCtx is the context of one operation: not the kernel's (the Go
 // runtime's preemption signals interrupt it), but bounded by the mount's.
 func (fsys *FS) opCtx() context.Context { return fsys.ctx }
-
-// movedGrace is how long a renamed inode's new path is remembered:
-// go-fuse moves the inode in its tree only after Rename returned, so a
-// commit in between would still find the old path there.
-const movedGrace = time.Second
-
-type movedTo struct {
-	path string
-	at   time.Time
-}
-
-// moving records that inode ch now lives at the filer path to. tree is
-// held.
-func (fsys *FS) moving(ch *fs.Inode, to string) {
-	fsys.filesMu.Lock()
-	defer fsys.filesMu.Unlock()
-	if fsys.moved == nil {
-		fsys.moved = map[*fs.Inode]movedTo{}
-	}
-	now := time.Now()
-	for k, m := range fsys.moved {
-		if now.Sub(m.at) > movedGrace {
-			delete(fsys.moved, k)
-		}
-	}
-	fsys.moved[ch] = movedTo{to, now}
-}
-
-// currentPath is the filer path of inode n, minding renames go-fuse has
-// not applied to its tree yet. tree is held.
-func (fsys *FS) currentPath(n *fs.Inode) string {
-	fsys.filesMu.Lock()
-	defer fsys.filesMu.Unlock()
-	if len(fsys.moved) == 0 {
-		return fsys.pathOf(n)
-	}
-	var names []string
-	for cur := n; cur != nil; {
-		if m, ok := fsys.moved[cur]; ok && time.Since(m.at) < movedGrace {
-			p := m.path
-			for i := len(names) - 1; i >= 0; i-- {
-				p = filer.Join(p, names[i])
-			}
-			return p
-		}
-		if cur.IsRoot() {
-			break
-		}
-		name, parent := cur.Parent()
-		names = append(names, name)
-		cur = parent
-	}
-	return fsys.pathOf(n)
-}

@@ -57,15 +57,14 @@ var (
 	_ fs.NodeOnForgetter   = (*node)(nil)
 )
 
-func (n *node) path() string { return n.fsys.pathOf(&n.Inode) }
-
-func (n *node) childPath(name string) string {
-	rel := n.Path(nil)
-	if rel != "" {
-		rel += "/"
+func (n *node) path() string {
+	if p, ok := n.fsys.nodePath(n); ok {
+		return p
 	}
-	return n.fsys.filerPath(rel + name)
+	return n.fsys.filerPath(n.Path(nil))
 }
+
+func (n *node) childPath(name string) string { return filer.Join(n.path(), name) }
 
 func (n *node) openFile() *openFile {
 	n.mu.Lock()
@@ -183,9 +182,8 @@ func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 	return 0
 }
 
-// update changes the node's entry with fn and commits it: through the
-// open file's working entry when there is one, else on a fresh copy from
-// the filer.
+// update changes the node's entry with fn and stages it: through the
+// open file's working entry when there is one.
 func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, syscall.Errno) {
 	ctx := n.fsys.opCtx()
 	if f := n.openFile(); f != nil {
@@ -199,22 +197,20 @@ func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, sysc
 		f.gen++
 		f.viewOK = false
 		f.mu.Unlock()
-		if err := f.flush(ctx, n); err != nil {
+		if err := f.flush(ctx, n, false); err != nil {
 			return nil, errno(err)
 		}
 		return f.snapshot(), 0
 	}
-	p := n.path()
-	e, err := n.fsys.filer.find(ctx, p)
+	e, err := n.fsys.lookup(ctx, n.path())
 	if err != nil {
 		return nil, errno(err)
 	}
+	e = e.Clone()
 	if en := fn(e); en != 0 {
 		return nil, en
 	}
-	if err := n.fsys.commit(ctx, n, e); err != nil {
-		return nil, errno(err)
-	}
+	n.fsys.stage(n, e)
 	return e, 0
 }
 
@@ -266,12 +262,32 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 
 func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	dir := n.path()
+	// Entries this mount made and not saved yet are part of the folder.
+	// They are taken before the listing: one saved in between is then in
+	// the listing.
+	staged := n.fsys.wb.children(dir)
 	var children []*filer.Entry
 	err := n.fsys.filer.list(n.fsys.opCtx(), dir, func(e *filer.Entry) { children = append(children, e) })
+	if errors.Is(err, filer.ErrNotFound) && n.fsys.wb.get(dir) != nil {
+		err = nil // made here, not saved yet: only staged children
+	}
 	if err != nil {
 		return nil, errno(err)
 	}
 	n.fsys.meta.putDir(dir, children)
+	if len(staged) > 0 {
+		names := make(map[string]int, len(children))
+		for i, e := range children {
+			names[e.Name()] = i
+		}
+		for _, e := range staged {
+			if i, ok := names[e.Name()]; ok {
+				children[i] = e
+			} else {
+				children = append(children, e)
+			}
+		}
+	}
 	list := make([]fuse.DirEntry, len(children))
 	for i, e := range children {
 		list[i] = fuse.DirEntry{Name: e.Name(), Mode: kind(e)}
@@ -279,47 +295,45 @@ func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	return fs.NewListDirStream(list), 0
 }
 
-// create saves a new entry at the child name unless one is there.
-func (n *node) create(ctx context.Context, name string, e *filer.Entry) syscall.Errno {
+// create stages a new entry at the child name unless one is there.
+func (n *node) create(ctx context.Context, name string, e *filer.Entry) (*node, *fs.Inode, syscall.Errno) {
 	if n.fsys.opt.ReadOnly {
-		return syscall.EROFS
+		return nil, nil, syscall.EROFS
 	}
 	p := n.childPath(name)
 	if _, err := n.fsys.lookup(n.fsys.opCtx(), p); err == nil {
-		return syscall.EEXIST
+		return nil, nil, syscall.EEXIST
 	} else if !errors.Is(err, filer.ErrNotFound) {
-		return errno(err)
+		return nil, nil, errno(err)
 	}
 	now := time.Now()
 	e.FullPath, e.Mtime, e.Crtime = p, now, now
 	e.UID, e.GID = callerIDs(ctx)
-	n.fsys.tree.RLock()
-	err := n.fsys.filer.save(n.fsys.opCtx(), e)
-	n.fsys.tree.RUnlock()
-	if err != nil {
-		return errno(err)
-	}
-	n.fsys.meta.put(e)
-	return 0
+	ch := n.newChild(ctx, name, e)
+	cn := ch.Operations().(*node)
+	n.fsys.stage(cn, e)
+	return cn, ch, 0
 }
 
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	e := &filer.Entry{Mode: os.ModeDir | goMode(mode&0o7777)}
-	if en := n.create(ctx, name, e); en != 0 {
+	_, ch, en := n.create(ctx, name, e)
+	if en != 0 {
 		return nil, en
 	}
 	n.fsys.meta.markEmpty(e.FullPath)
 	fillAttr(e, &out.Attr)
-	return n.newChild(ctx, name, e), 0
+	return ch, 0
 }
 
 func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	e := &filer.Entry{Mode: os.ModeSymlink | 0o777, SymlinkTarget: target}
-	if en := n.create(ctx, name, e); en != 0 {
+	_, ch, en := n.create(ctx, name, e)
+	if en != 0 {
 		return nil, en
 	}
 	fillAttr(e, &out.Attr)
-	return n.newChild(ctx, name, e), 0
+	return ch, 0
 }
 
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
@@ -335,7 +349,7 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
 	e := &filer.Entry{Mode: goMode(mode & 0o7777)}
-	en := n.create(ctx, name, e)
+	cn, ch, en := n.create(ctx, name, e)
 	if en == syscall.EEXIST && flags&syscall.O_EXCL == 0 {
 		// Made elsewhere since the kernel looked: open that one.
 		ch, en := n.Lookup(ctx, name, out)
@@ -352,8 +366,6 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 	if en != 0 {
 		return nil, nil, 0, en
 	}
-	ch := n.newChild(ctx, name, e)
-	cn := ch.Operations().(*node)
 	h := cn.acquire(e)
 	fillAttr(e, &out.Attr)
 	return ch, h, 0, 0
@@ -383,10 +395,11 @@ func (n *node) addFile(e *filer.Entry) {
 // it is made from the entry looked up under n.mu, so a release that
 // commits and drops the state cannot slip in between.
 func (n *node) acquireOrLoad() (*handle, error) {
+	p := n.path()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.file == nil {
-		e, err := n.fsys.lookup(n.fsys.opCtx(), n.path())
+		e, err := n.fsys.lookup(n.fsys.opCtx(), p)
 		if err != nil {
 			return nil, err
 		}
@@ -423,6 +436,9 @@ func (n *node) remove(name string) syscall.Errno {
 		return syscall.EROFS
 	}
 	p := n.childPath(name)
+	if err := n.fsys.settle(); err != nil {
+		return errno(err)
+	}
 	n.fsys.tree.Lock()
 	defer n.fsys.tree.Unlock()
 	if err := n.fsys.filer.remove(n.fsys.opCtx(), p, false); err != nil {
@@ -456,6 +472,9 @@ func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedd
 		return syscall.EXDEV
 	}
 	ctx2 := n.fsys.opCtx()
+	if err := n.fsys.settle(); err != nil {
+		return errno(err)
+	}
 	from, to := n.childPath(name), np.childPath(newName)
 	src, err := n.fsys.lookup(ctx2, from)
 	if err != nil {
@@ -495,9 +514,6 @@ func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedd
 	if c := n.dropKid(name); c != nil {
 		c.unlinked.Store(false)
 		np.adoptKid(newName, c)
-	}
-	if ch := n.GetChild(name); ch != nil {
-		n.fsys.moving(ch, to)
 	}
 	n.fsys.meta.remove(from)
 	n.fsys.meta.invalidate(to)

@@ -268,15 +268,19 @@ func TestFilerHTTPAndMount(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mnt, "shared", "from-mount.txt"), []byte("written in the mount"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get("http://" + fe.addr + "/shared/from-mount.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(b) != "written in the mount" {
-		t.Fatalf("GET through the filer: %s %q", resp.Status, b)
-	}
+	// Entries are saved by the mount's write-back within milliseconds.
+	eventually(t, time.Second, func() error {
+		resp, err := http.Get("http://" + fe.addr + "/shared/from-mount.txt")
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "written in the mount" {
+			return fmt.Errorf("GET through the filer: %s %q", resp.Status, b)
+		}
+		return nil
+	})
 	// A delete over HTTP disappears from the mount.
 	req, _ := http.NewRequest(http.MethodDelete, "http://"+fe.addr+"/shared/from-http.txt", nil)
 	if resp, err := http.DefaultClient.Do(req); err != nil {

@@ -1,0 +1,243 @@
+package mount
+
+import (
+	"context"
+	"sync"
+	"syscall"
+	"time"
+
+	"weedfs.dev/weed/filer"
+)
+
+// Timing of metadata write-back.
+const (
+	// writeBackDelay is how long a change waits before it is saved, so
+	// the changes a program makes one after another (create, write,
+	// close, chown, chmod, utimes) reach the filer as one save.
+	writeBackDelay = 10 * time.Millisecond
+	// writeBackWorkers saves run at once: the filer's store commits
+	// concurrent transactions with one log sync.
+	writeBackWorkers = 32
+	// writeBackRetry is the pause before a failed save is tried again.
+	writeBackRetry = 500 * time.Millisecond
+)
+
+// pendingSave is the newest entry of a node not yet saved.
+type pendingSave struct {
+	n    *node
+	e    *filer.Entry
+	path string // where e goes, as of the enqueue
+	due  time.Time
+	// done is closed when this version (or a newer one) is saved or
+	// given up; err says which.
+	done chan struct{}
+	err  error
+	busy bool // a worker is saving it
+	next *pendingSave
+}
+
+// writeBack saves entries in the background, newest version per node,
+// several at once. Namespace changes (rename, delete) wait for it to be
+// empty first (sync), so a late save never lands on a moved path.
+type writeBack struct {
+	fsys *FS
+
+	mu      sync.Mutex
+	byNode  map[*node]*pendingSave
+	byPath  map[string]*pendingSave
+	wake    chan struct{}
+	idle    *sync.Cond // signalled when a save ends
+	running int
+	// saves counts finished saves, so a lookup can tell that one ended
+	// while it asked the filer (its answer may then be older).
+	saves uint64
+}
+
+func newWriteBack(fsys *FS) *writeBack {
+	w := &writeBack{fsys: fsys, byNode: map[*node]*pendingSave{}, byPath: map[string]*pendingSave{}, wake: make(chan struct{}, 1)}
+	w.idle = sync.NewCond(&w.mu)
+	return w
+}
+
+// enqueue records e as the node's newest entry, saved after
+// writeBackDelay; the channel closes once it is saved.
+func (w *writeBack) enqueue(n *node, e *filer.Entry) *pendingSave {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := &pendingSave{n: n, e: e, path: e.FullPath, due: time.Now().Add(writeBackDelay), done: make(chan struct{})}
+	if old := w.byNode[n]; old != nil {
+		if old.busy {
+			// Saved after the one in flight.
+			if nx := old.next; nx != nil {
+				w.fold(nx, p)
+			}
+			old.next = p
+			w.byPath[p.path] = p
+			return p
+		}
+		w.fold(old, p)
+		p.due = old.due
+	}
+	w.byNode[n] = p
+	w.byPath[p.path] = p
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return p
+}
+
+// fold replaces the unsaved version old by p: old's waiters learn of p's
+// save. w.mu is held.
+func (w *writeBack) fold(old, p *pendingSave) {
+	if w.byPath[old.path] == old {
+		delete(w.byPath, old.path)
+	}
+	go func() {
+		<-p.done
+		old.err = p.err
+		close(old.done)
+	}()
+}
+
+// saved returns how many saves have finished.
+func (w *writeBack) saved() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.saves
+}
+
+// get returns the entry waiting to be saved at path p.
+func (w *writeBack) get(p string) *filer.Entry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s := w.byPath[p]; s != nil {
+		return s.e
+	}
+	return nil
+}
+
+// children returns the entries waiting to be saved in folder dir.
+func (w *writeBack) children(dir string) []*filer.Entry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*filer.Entry
+	for p, s := range w.byPath {
+		if filer.Dir(p) == dir && p != "/" {
+			out = append(out, s.e)
+		}
+	}
+	return out
+}
+
+// run saves due entries until ctx ends.
+func (w *writeBack) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	jobs := make(chan *pendingSave)
+	for i := 0; i < writeBackWorkers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				w.save(p)
+			}
+		}()
+	}
+	defer func() { close(jobs); wg.Wait() }()
+	t := time.NewTimer(writeBackDelay)
+	defer t.Stop()
+	for {
+		for _, p := range w.due(false) {
+			select {
+			case jobs <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+		t.Reset(writeBackDelay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// due takes the saves whose time has come (all of them when now).
+func (w *writeBack) due(now bool) []*pendingSave {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*pendingSave
+	t := time.Now()
+	for _, p := range w.byNode {
+		if !p.busy && (now || !t.Before(p.due)) {
+			p.busy = true
+			w.running++
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (w *writeBack) save(p *pendingSave) {
+	ctx, cancel := context.WithTimeout(w.fsys.ctx, w.fsys.opt.OpTimeout)
+	err := w.fsys.commit(ctx, p.n, p.e.Clone())
+	cancel()
+	w.mu.Lock()
+	w.running--
+	w.saves++
+	p.busy = false
+	switch {
+	case p.next != nil:
+		// A newer version came meanwhile: it takes this one's place.
+		w.byNode[p.n] = p.next
+		if w.byPath[p.path] == p {
+			delete(w.byPath, p.path)
+		}
+		p.err = err
+		close(p.done)
+	case err != nil && w.fsys.ctx.Err() == nil && errno(err) == syscall.EIO:
+		// The filer is away: keep it and try again later.
+		p.due = time.Now().Add(writeBackRetry)
+		w.fsys.log.Warn("metadata save failed, will retry", "path", p.path, "err", err)
+	default:
+		delete(w.byNode, p.n)
+		if w.byPath[p.path] == p {
+			delete(w.byPath, p.path)
+		}
+		p.err = err
+		close(p.done)
+		if err != nil {
+			w.fsys.log.Warn("metadata save failed", "path", p.path, "err", err)
+		}
+	}
+	w.idle.Broadcast()
+	w.mu.Unlock()
+}
+
+// sync saves everything pending now and waits until nothing is left
+// (or ctx ends).
+func (w *writeBack) sync(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		empty := len(w.byNode) == 0 && w.running == 0
+		w.mu.Unlock()
+		if empty {
+			return nil
+		}
+		for _, p := range w.due(true) {
+			go w.save(p)
+		}
+		w.mu.Lock()
+		if len(w.byNode) > 0 || w.running > 0 {
+			stop := context.AfterFunc(ctx, func() { w.mu.Lock(); w.idle.Broadcast(); w.mu.Unlock() })
+			w.idle.Wait()
+			stop()
+		}
+		w.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
