@@ -141,3 +141,14 @@ var (
 	superblockNone = superblock.ReplicaPlacement{}
 	ttlNone        = needle.TTL{}
 )
+
+// BenchmarkWrite4MiB is one chunk of a chunked upload (weed upload's
+// default -maxMB 4), from the same 16 clients.
+func BenchmarkWrite4MiB(b *testing.B) {
+	s := benchServer(b)
+	body, ctype := multipartPayload(b, 4<<20)
+	b.SetBytes(4 << 20)
+	runClients(b, func(c *http.Client, i int) error {
+		return send(c, "POST", fmt.Sprintf("%s/1,%x%08x", s.url, i, 0x12345678), body, ctype, http.StatusCreated)
+	})
+}

@@ -11,7 +11,9 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -124,16 +126,78 @@ type partHeader struct {
 	md5         string
 }
 
+// maxInMemoryForm is the largest multipart body read whole before it is
+// parsed when the server has no size limit (replica copies).
+const maxInMemoryForm = 256 << 20
+
+// formOverhead is room for a part's headers and boundaries over the size
+// limit when a body is read whole.
+const formOverhead = 64 << 10
+
 func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHeader, error) {
-	mr, err := r.MultipartReader()
+	boundary, err := formBoundary(r.Header.Get("Content-Type"))
 	if err != nil {
 		return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
 	}
-	// The part is smaller than the body: reading into a buffer of that size
-	// grows it at most once.
-	if r.ContentLength > 0 && (limit <= 0 || r.ContentLength <= limit+1) {
-		buf.Grow(int(min(r.ContentLength, 1<<20)) + bytes.MinRead)
+	cl := r.ContentLength
+	if cl > 0 && ((limit > 0 && cl <= limit+formOverhead) || (limit <= 0 && cl <= maxInMemoryForm)) {
+		// A body of known length is read whole, in one go, and the part
+		// found in place; mime/multipart is left the unusual forms.
+		buf.Grow(int(cl) + bytes.MinRead)
+		if _, err := io.CopyN(buf, r.Body, cl); err != nil {
+			return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
+		}
+		if hdr, data, ok := singlePart(buf.Bytes(), boundary); ok {
+			if limit > 0 && int64(len(data)) > limit {
+				return partHeader{}, fmt.Errorf("%w: file over the limited %d bytes", errTooLarge, limit)
+			}
+			u.data, u.name = data, formFileName(hdr)
+			return partHeader{
+				contentType: hdr.Get("Content-Type"),
+				gzip:        hdr.Get("Content-Encoding") == "gzip",
+				md5:         hdr.Get("Content-MD5"),
+			}, nil
+		}
+		// The parts are read into buffers of their own: buf holds the body.
+		return readParts(multipart.NewReader(bytes.NewReader(buf.Bytes()), boundary), limit, u, new(bytes.Buffer))
 	}
+	if cl > 0 && (limit <= 0 || cl <= limit+1) {
+		// The part is smaller than the body: reading into a buffer of that
+		// size grows it at most once.
+		buf.Grow(int(min(cl, 1<<20)) + bytes.MinRead)
+	}
+	return readParts(multipart.NewReader(r.Body, boundary), limit, u, buf)
+}
+
+// formBoundary is the boundary of a multipart Content-Type, as
+// http.Request.MultipartReader takes it.
+func formBoundary(ctype string) (string, error) {
+	if ctype == "" {
+		return "", http.ErrNotMultipart
+	}
+	d, params, err := mime.ParseMediaType(ctype)
+	if err != nil || (d != "multipart/form-data" && d != "multipart/mixed") {
+		return "", http.ErrNotMultipart
+	}
+	boundary, ok := params["boundary"]
+	if !ok {
+		return "", http.ErrMissingBoundary
+	}
+	return boundary, nil
+}
+
+// formFileName is multipart.Part.FileName for a part header.
+func formFileName(h textproto.MIMEHeader) string {
+	_, params, err := mime.ParseMediaType(h.Get("Content-Disposition"))
+	if err != nil || params["filename"] == "" {
+		return ""
+	}
+	return filepath.Base(params["filename"])
+}
+
+// readParts takes the first part with a file name, else the first part,
+// reading parts into buf.
+func readParts(mr *multipart.Reader, limit int64, u *upload, buf *bytes.Buffer) (partHeader, error) {
 	var first *multipart.Part
 	var firstData []byte
 	var firstName string
