@@ -29,6 +29,10 @@ type chunkReader struct {
 	c     *client.Client
 	m     *client.ChunkManifest
 	ahead int
+	// local reads a chunk this server holds straight from its store
+	// (ok false: not here, or not plain; then it goes over HTTP, which
+	// answers errors as it always has). nil: always HTTP.
+	local func(ctx context.Context, fid string) (data []byte, ok bool)
 
 	off  int64
 	body io.ReadCloser // the open chunk stream, positioned at off
@@ -46,6 +50,9 @@ type chunkFetch struct {
 	done   chan struct{}
 	data   []byte // valid once done is closed
 	err    error
+	// unused is the buffer handed to the fetch when the chunk was read
+	// from the store instead (valid once done is closed).
+	unused []byte
 }
 
 func (cr *chunkReader) Seek(offset int64, whence int) (int64, error) {
@@ -110,12 +117,27 @@ func (cr *chunkReader) open() error {
 		if f.err != nil {
 			return f.err
 		}
+		if f.unused != nil {
+			cr.spare = append(cr.spare, f.unused)
+		}
 		cr.body, cr.end = &fetchedChunk{data: f.data, cr: cr}, ch.Offset+ch.Size
 		cr.readAhead(i + 1)
 		return nil
 	}
 	cr.dropFetches()
 	within := cr.off - ch.Offset
+	if cr.local != nil {
+		if data, ok := cr.local(cr.ctx, ch.Fid); ok {
+			if int64(len(data)) != ch.Size {
+				return fmt.Errorf("chunk %s: %d bytes, the manifest says %d", ch.Fid, len(data), ch.Size)
+			}
+			// Not a spare for later fetches: the store's buffer.
+			cr.body, cr.end = &fetchedChunk{data: data[within:]}, ch.Offset+ch.Size
+			cr.next = i + 1
+			cr.readAhead(i + 1)
+			return nil
+		}
+	}
 	body, _, err := cr.c.Open(cr.ctx, ch.Fid, client.ReadOptions{Offset: within, Length: ch.Size - within})
 	if err != nil {
 		return fmt.Errorf("chunk %s: %w", ch.Fid, err)
@@ -153,14 +175,24 @@ func (cr *chunkReader) readAhead(first int) {
 		} else {
 			buf = make([]byte, ch.Size)
 		}
-		go f.run(ctx, cr.c, ch, buf)
+		go f.run(ctx, cr.c, cr.local, ch, buf)
 		cr.fetches = append(cr.fetches, f)
 		cr.next++
 	}
 }
 
-func (f *chunkFetch) run(ctx context.Context, c *client.Client, ch client.ChunkInfo, buf []byte) {
+func (f *chunkFetch) run(ctx context.Context, c *client.Client, local func(context.Context, string) ([]byte, bool), ch client.ChunkInfo, buf []byte) {
 	defer close(f.done)
+	if local != nil {
+		if data, ok := local(ctx, ch.Fid); ok {
+			if int64(len(data)) != ch.Size {
+				f.err = fmt.Errorf("chunk %s: %d bytes, the manifest says %d", ch.Fid, len(data), ch.Size)
+				return
+			}
+			f.data, f.unused = data, buf
+			return
+		}
+	}
 	body, _, err := c.Open(ctx, ch.Fid, client.ReadOptions{})
 	if err != nil {
 		f.err = fmt.Errorf("chunk %s: %w", ch.Fid, err)
@@ -188,8 +220,9 @@ func (cr *chunkReader) dropFetches() {
 	cr.next = 0
 }
 
-// fetchedChunk reads a chunk fetched ahead, and gives its buffer back to
-// the reader's spares once read.
+// fetchedChunk reads a chunk held in memory, and gives its buffer back to
+// the reader's spares once read (when cr is set: a buffer of the reader's
+// own).
 type fetchedChunk struct {
 	data []byte
 	off  int
@@ -206,7 +239,7 @@ func (fc *fetchedChunk) Read(p []byte) (int, error) {
 }
 
 func (fc *fetchedChunk) Close() error {
-	if fc.data != nil {
+	if fc.data != nil && fc.cr != nil {
 		fc.cr.spare = append(fc.cr.spare, fc.data)
 		fc.data = nil
 	}
