@@ -63,6 +63,11 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusServiceUnavailable, errors.New("volume server is stopping"))
 		return
 	}
+	switch strings.TrimPrefix(r.URL.Path, pb.AdminPrefix) {
+	case pb.AdminAllocate, pb.AdminDelete, pb.AdminDeleteCollection: // quick; not a copy, which takes long
+		s.hb.sending.Lock()
+		defer s.hb.sending.Unlock()
+	}
 	resp, err := op(r, body)
 	if err != nil {
 		status := http.StatusInternalServerError

@@ -18,6 +18,12 @@ import (
 
 // heartbeatState is what the heartbeat loop shares with handlers.
 type heartbeatState struct {
+	// sending is held while a heartbeat is built and delivered, and by the
+	// admin calls that add or remove volumes: so no report taken before a
+	// volume came or went can reach the master after the call returned
+	// (the master registers a grown volume as soon as allocate answers).
+	sending sync.Mutex
+
 	mu        sync.Mutex
 	leader    string    // master we beat to; "" until one answered
 	lastOK    time.Time // last accepted beat
@@ -99,6 +105,8 @@ func (s *Server) RunHeartbeats(ctx context.Context) error {
 
 // beat sends one heartbeat to master and returns the leader it names.
 func (s *Server) beat(ctx context.Context, master string) (string, error) {
+	s.hb.sending.Lock()
+	defer s.hb.sending.Unlock()
 	body, err := proto.Marshal(s.heartbeat())
 	if err != nil {
 		return "", err
