@@ -131,8 +131,13 @@ func (fsys *FS) apply(ev *pb.EntryEvent) {
 	if oldE == nil && newE == nil {
 		return // a heartbeat
 	}
-	if newE != nil && fsys.under(newE.FullPath) && !fsys.meta.agrees(newE.FullPath, newE) {
-		fsys.meta.invalidate(newE.FullPath)
+	if newE != nil && fsys.under(newE.FullPath) && !fsys.meta.agrees(newE.FullPath, newE) &&
+		fsys.wb.get(newE.FullPath) == nil && !fsys.meta.localNewer(newE.FullPath, newE) {
+		if oldE != nil && oldE.FullPath == newE.FullPath {
+			fsys.meta.invalidateEntry(newE.FullPath)
+		} else {
+			fsys.meta.invalidate(newE.FullPath)
+		}
 		fsys.notify(newE.FullPath, newE)
 	}
 	if oldE != nil && fsys.under(oldE.FullPath) && (newE == nil || newE.FullPath != oldE.FullPath) &&

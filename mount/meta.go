@@ -22,6 +22,12 @@ const (
 type cachedEntry struct {
 	e  *filer.Entry // never changed once cached
 	at time.Time
+	// local: this mount made this version; events about older versions
+	// of the path (its own earlier saves) are not news.
+	local bool
+	// partial: the inline content was left out (it would make the cache's
+	// memory grow with the files' bytes); opening the file fetches it.
+	partial bool
 }
 
 // metaCache holds entries by filer path, and which folders are known
@@ -44,29 +50,62 @@ func (m *metaCache) fresh(at time.Time) bool {
 	return m.live || time.Since(at) < staleAfter
 }
 
-// get returns the cached entry at p; absent reports p is known not to exist.
-func (m *metaCache) get(p string) (e *filer.Entry, absent bool) {
+// get returns the cached entry at p (partial: without its inline
+// content); absent reports p is known not to exist.
+func (m *metaCache) get(p string) (e *filer.Entry, absent, partial bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.entries[p]; ok && m.fresh(c.at) {
-		return c.e, false
+		return c.e, false, c.partial
 	}
 	if at, ok := m.complete[filer.Dir(p)]; ok && m.fresh(at) {
 		if _, ok := m.entries[p]; !ok {
-			return nil, true
+			return nil, true, false
 		}
 	}
-	return nil, false
+	return nil, false, false
 }
 
-func (m *metaCache) put(e *filer.Entry) {
+func (m *metaCache) put(e *filer.Entry) { m.store(e, false) }
+
+// putLocal caches a version this mount made.
+func (m *metaCache) putLocal(e *filer.Entry) { m.store(e, true) }
+
+func (m *metaCache) store(e *filer.Entry, local bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries) >= maxCachedEntries {
 		m.entries = map[string]cachedEntry{}
 		m.complete = map[string]time.Time{}
 	}
-	m.entries[e.FullPath] = cachedEntry{e: e, at: time.Now()}
+	m.entries[e.FullPath] = withoutContent(e, time.Now(), local)
+}
+
+// withoutContent is the cached form of e: inline content left out.
+func withoutContent(e *filer.Entry, at time.Time, local bool) cachedEntry {
+	if len(e.Content) == 0 {
+		return cachedEntry{e: e, at: at, local: local}
+	}
+	c := *e
+	c.Content = nil
+	return cachedEntry{e: &c, at: at, local: local, partial: true}
+}
+
+// localNewer reports whether the cache holds a version of p this mount
+// made that is not older than e (so e is one of its own earlier saves).
+func (m *metaCache) localNewer(p string, e *filer.Entry) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.entries[p]
+	return ok && c.local && !e.Mtime.After(c.e.Mtime) && c.e.IsDirectory() == e.IsDirectory()
+}
+
+// invalidateEntry forgets p (and its subtree) but not its folder's
+// completeness: p changed, the folder's set of names did not.
+func (m *metaCache) invalidateEntry(p string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dropSubtree(p)
 }
 
 // putDir records the whole listing of dir.
@@ -82,7 +121,7 @@ func (m *metaCache) putDir(dir string, children []*filer.Entry) {
 	}
 	now := time.Now()
 	for _, e := range children {
-		m.entries[e.FullPath] = cachedEntry{e: e, at: now}
+		m.entries[e.FullPath] = withoutContent(e, now, false)
 	}
 	m.complete[dir] = now
 }
@@ -111,14 +150,19 @@ func (m *metaCache) invalidate(p string) {
 }
 
 func (m *metaCache) dropSubtree(p string) {
+	c, cached := m.entries[p]
+	_, listed := m.complete[p]
 	delete(m.entries, p)
 	delete(m.complete, p)
+	// Only a folder this cache knows as one can have cached children
+	// worth a scan; children of an unknown folder are reachable only by
+	// looking it up first, which goes to the filer.
+	if !listed && (!cached || !c.e.IsDirectory()) {
+		return
+	}
 	prefix := p + "/"
 	if p == "/" {
 		prefix = "/"
-	}
-	if !m.hasUnder(prefix) {
-		return
 	}
 	for k := range m.entries {
 		if strings.HasPrefix(k, prefix) {
@@ -130,16 +174,6 @@ func (m *metaCache) dropSubtree(p string) {
 			delete(m.complete, k)
 		}
 	}
-}
-
-// hasUnder is a cheap check that avoids scanning the map for a file.
-func (m *metaCache) hasUnder(prefix string) bool {
-	_, isDir := m.complete[strings.TrimSuffix(prefix, "/")]
-	if isDir {
-		return true
-	}
-	c, ok := m.entries[strings.TrimSuffix(prefix, "/")]
-	return !ok || c.e.IsDirectory()
 }
 
 // clear drops everything (after the feed reconnects).
@@ -169,7 +203,16 @@ func (m *metaCache) agrees(p string, e *filer.Entry) bool {
 		_, complete := m.complete[filer.Dir(p)]
 		return complete
 	}
-	return ok && sameEntry(c.e, e)
+	if !ok {
+		return false
+	}
+	if c.partial {
+		// Content is not kept: compare the rest.
+		e2 := *e
+		e2.Content = nil
+		return sameEntry(c.e, &e2)
+	}
+	return sameEntry(c.e, e)
 }
 
 // sameEntry compares what a stat or read of the entry would show.

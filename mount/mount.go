@@ -22,7 +22,7 @@ import (
 const (
 	DefaultChunkSize       = 4 << 20
 	DefaultWriteBuffers    = 8
-	DefaultReadCacheChunks = 8
+	DefaultReadCacheChunks = 4
 	DefaultUploadParallel  = 4
 	DefaultReadAhead       = 2
 	DefaultInlineLimit     = 64 << 10
@@ -413,7 +413,20 @@ func (fsys *FS) lookup(ctx context.Context, p string) (*filer.Entry, error) {
 	if e := fsys.wb.get(p); e != nil {
 		return e, nil
 	}
-	if e, absent := fsys.meta.get(p); e != nil {
+	return fsys.lookupEntry(ctx, p, false)
+}
+
+// lookupFull is lookup for callers that need the inline content too
+// (opening a file, changing an entry).
+func (fsys *FS) lookupFull(ctx context.Context, p string) (*filer.Entry, error) {
+	return fsys.lookupEntry(ctx, p, true)
+}
+
+func (fsys *FS) lookupEntry(ctx context.Context, p string, full bool) (*filer.Entry, error) {
+	if e := fsys.wb.get(p); e != nil {
+		return e, nil
+	}
+	if e, absent, partial := fsys.meta.get(p); e != nil && (!full || !partial) {
 		return e, nil
 	} else if absent {
 		return nil, filer.ErrNotFound
@@ -463,7 +476,7 @@ func (fsys *FS) stage(n *node, e *filer.Entry) *pendingSave {
 	}
 	p := fsys.wb.enqueue(n, e)
 	fsys.tree.RUnlock()
-	fsys.meta.put(e)
+	fsys.meta.putLocal(e)
 	return p
 }
 

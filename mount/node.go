@@ -202,7 +202,7 @@ func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, sysc
 		}
 		return f.snapshot(), 0
 	}
-	e, err := n.fsys.lookup(ctx, n.path())
+	e, err := n.fsys.lookupFull(ctx, n.path())
 	if err != nil {
 		return nil, errno(err)
 	}
@@ -399,7 +399,7 @@ func (n *node) acquireOrLoad() (*handle, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.file == nil {
-		e, err := n.fsys.lookup(n.fsys.opCtx(), p)
+		e, err := n.fsys.lookupFull(n.fsys.opCtx(), p)
 		if err != nil {
 			return nil, err
 		}
