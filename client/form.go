@@ -30,7 +30,7 @@ type formPart struct {
 // tail are small, and the request reads data in place. boundary is used
 // unless data holds its delimiter, when a fresh one is drawn.
 func formBody(boundary string, data []byte, p formPart) (head, tail []byte, ctype string) {
-	for bytes.Contains(data, []byte("--"+boundary)) {
+	for boundary == "" || bytes.Contains(data, []byte("--"+boundary)) {
 		boundary = newBoundary()
 	}
 	ctype = "multipart/form-data; boundary=" + boundary

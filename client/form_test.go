@@ -86,3 +86,11 @@ func TestSetBodyResends(t *testing.T) {
 		}
 	}
 }
+
+func TestFormBodyDrawsMissingBoundary(t *testing.T) {
+	data := []byte("a -- b")
+	head, tail, ctype := formBody("", data, formPart{name: "f"})
+	if _, got := parseForm(t, head, data, tail, ctype); !bytes.Equal(got, data) {
+		t.Fatalf("data %q, want %q", got, data)
+	}
+}

@@ -4,6 +4,13 @@
 // master leader, and the admin calls the master makes (allocate, delete,
 // mark read-only, vacuum, copy).
 //
+// Hot paths are kept cheap on purpose (see bench_test.go, which reports
+// CPU per request beside a bare net/http handler): a plain GET is answered
+// in one write, upload bodies are read whole into pooled buffers and their
+// single multipart part found in place, the upload reply is encoded without
+// reflection, and a whole chunked file is served with the next chunks
+// fetched ahead (from the local store when this server holds them).
+//
 // It never decides placement (the master does) and never touches file
 // formats (package storage does); it translates between HTTP and the store.
 package volume
