@@ -21,17 +21,27 @@
 //
 // # Consistency
 //
-// close(2) and fsync(2) wait for the file's uploads and then commit its
-// entry (chunk list, size, attributes) to the filer; other clients see
-// the file from then on. Changes made elsewhere reach this mount through
-// the change feed (normally within a second): cached entries that differ
-// are dropped and the kernel's caches of them invalidated. While the feed
-// is down, cached entries are trusted for at most staleAfter; once it
-// reconnects the whole cache is dropped, since events may have been missed.
+// close(2) waits for the file's chunk uploads and then stages its entry
+// (chunk list, size, attributes) in a write-back queue that saves it to
+// the filer within milliseconds (writeBackDelay), coalescing the changes a
+// program makes one after another (create, close, chown, chmod, utimes)
+// into one save and running many saves at once; fsync(2) waits until the
+// save is done. This mount sees staged entries at once (lookups and
+// listings merge them); a rename or delete first saves everything staged,
+// so no save lands on a path that moved. Changes made elsewhere reach this
+// mount through the change feed (normally within a second): cached
+// entries that differ are dropped and the kernel's caches of them
+// invalidated. While the feed is down, cached entries are trusted for at
+// most staleAfter; once it reconnects the whole cache is dropped, since
+// events may have been missed. The metadata cache keeps no inline file
+// content; opening a small file fetches it.
 //
 // # Failures
 //
 // Every call to the filer has Options.OpTimeout; a filer that does not
 // answer makes operations fail with EIO, and they work again once it is
-// back. Chunk uploads and reads have Options.IOTimeout.
+// back. Chunk uploads (retried with backoff) and reads have
+// Options.IOTimeout. A staged save the filer refuses for being away is
+// retried until it is back; a mount process killed before that loses it
+// (its chunks are then orphans on the volume servers).
 package mount

@@ -198,7 +198,7 @@ func New(ctx context.Context, opt Options) (*FS, error) {
 	return fsys, nil
 }
 
-// Mount mounts a filer namespace at opt.Dir and serves it until ctx ends,
+// Start mounts a filer namespace at opt.Dir and serves it until ctx ends,
 // Unmount is called, or the mount point is unmounted from outside
 // (fusermount3 -u).
 func Start(ctx context.Context, opt Options) (*Mount, error) {
@@ -218,15 +218,14 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 		EntryTimeout: &to,
 		AttrTimeout:  &to,
 		MountOptions: fuse.MountOptions{
-			FsName:                   "weed:" + opt.Filer + fsys.root,
-			Name:                     "weed",
-			AllowOther:               opt.AllowOther,
-			MaxWrite:                 1 << 20,
-			MaxReadAhead:             1 << 20,
-			MaxBackground:            64,
-			DisableXAttrs:            false,
-			IgnoreSecurityLabels:     true,
-			ExplicitDataCacheControl: false,
+			FsName:               "weed:" + opt.Filer + fsys.root,
+			Name:                 "weed",
+			AllowOther:           opt.AllowOther,
+			MaxWrite:             1 << 20,
+			MaxReadAhead:         1 << 20,
+			MaxBackground:        64,
+			DisableXAttrs:        false,
+			IgnoreSecurityLabels: true,
 		},
 	}
 	if opt.ReadOnly {
