@@ -33,6 +33,7 @@ type pendingSave struct {
 	done chan struct{}
 	err  error
 	busy bool // a worker is saving it
+	dead bool // replaced by a newer version before it was saved
 	next *pendingSave
 }
 
@@ -42,9 +43,12 @@ type pendingSave struct {
 type writeBack struct {
 	fsys *FS
 
-	mu      sync.Mutex
-	byNode  map[*node]*pendingSave
-	byPath  map[string]*pendingSave
+	mu     sync.Mutex
+	byNode map[*node]*pendingSave
+	byPath map[string]*pendingSave
+	// queue holds the saves to start, in due order (every save waits the
+	// same delay); dead and busy ones are skipped when met.
+	queue   []*pendingSave
 	wake    chan struct{}
 	idle    *sync.Cond // signalled when a save ends
 	running int
@@ -76,10 +80,12 @@ func (w *writeBack) enqueue(n *node, e *filer.Entry) *pendingSave {
 			return p
 		}
 		w.fold(old, p)
+		old.dead = true
 		p.due = old.due
 	}
 	w.byNode[n] = p
 	w.byPath[p.path] = p
+	w.queue = append(w.queue, p)
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -168,14 +174,30 @@ func (w *writeBack) run(ctx context.Context) {
 func (w *writeBack) due(now bool) []*pendingSave {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var out []*pendingSave
+	var out, wait []*pendingSave
 	t := time.Now()
-	for _, p := range w.byNode {
-		if !p.busy && (now || !t.Before(p.due)) {
-			p.busy = true
-			w.running++
-			out = append(out, p)
+	i := 0
+	for ; i < len(w.queue); i++ {
+		p := w.queue[i]
+		if p.dead || p.busy || w.byNode[p.n] != p {
+			continue
 		}
+		if !now && t.Before(p.due) {
+			break
+		}
+		if w.byPath[filer.Dir(p.path)] != nil {
+			// Its folder is not saved yet: saved first, the filer would
+			// make the folder itself, with other attributes.
+			wait = append(wait, p)
+			continue
+		}
+		p.busy = true
+		w.running++
+		out = append(out, p)
+	}
+	w.queue = append(wait, w.queue[i:]...)
+	if len(w.queue) == 0 {
+		w.queue = nil // let the backing array go
 	}
 	return out
 }
@@ -192,6 +214,7 @@ func (w *writeBack) save(p *pendingSave) {
 	case p.next != nil:
 		// A newer version came meanwhile: it takes this one's place.
 		w.byNode[p.n] = p.next
+		w.queue = append(w.queue, p.next)
 		if w.byPath[p.path] == p {
 			delete(w.byPath, p.path)
 		}
@@ -200,6 +223,7 @@ func (w *writeBack) save(p *pendingSave) {
 	case err != nil && w.fsys.ctx.Err() == nil && errno(err) == syscall.EIO:
 		// The filer is away: keep it and try again later.
 		p.due = time.Now().Add(writeBackRetry)
+		w.queue = append(w.queue, p)
 		w.fsys.log.Warn("metadata save failed, will retry", "path", p.path, "err", err)
 	default:
 		delete(w.byNode, p.n)
