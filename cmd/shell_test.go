@@ -133,3 +133,68 @@ func TestShellFixReplication(t *testing.T) {
 		t.Fatalf("second run still fixes:\n%s", out)
 	}
 }
+
+// TestShellBalance fills one server, adds an empty one, and has
+// volume.balance move volumes until the two hold about as many; every file
+// still reads back through the client afterwards.
+func TestShellBalance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	mport := testcluster.FreePort(t)
+	maddr := "127.0.0.1:" + strconv.Itoa(mport)
+	testcluster.Start(t, "master", "-port", strconv.Itoa(mport), "-mdir", t.TempDir(), "-pulseSeconds", "1")
+	start := func() string {
+		port := testcluster.FreePort(t)
+		testcluster.Start(t, "volume", "-port", strconv.Itoa(port), "-dir", t.TempDir(), "-master", maddr, "-pulseSeconds", "1")
+		testcluster.WaitHTTP(t, "http://127.0.0.1:"+strconv.Itoa(port)+"/status", 200, 20*time.Second)
+		return "127.0.0.1:" + strconv.Itoa(port)
+	}
+	first := start()
+	testcluster.WaitHTTP(t, "http://"+maddr+"/dir/assign", 200, 30*time.Second)
+	c := client.New([]string{maddr}, client.Options{})
+	ctx := context.Background()
+	files := map[string]string{}
+	for i := 0; i < 30; i++ {
+		a, err := c.Assign(ctx, client.AssignOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := "balanced file " + strconv.Itoa(i)
+		if _, err := c.Upload(ctx, a.URL, a.Fid, []byte(body), client.UploadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		files[a.Fid] = body
+	}
+	second := start()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(string(weed(t, "shell", "-master", maddr, "-c", "volume.list")), "DataNode "+second+" volumes:0") {
+		if time.Now().After(deadline) {
+			t.Fatal("the master never saw the second server")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out := string(weed(t, "shell", "-master", maddr, "-c", "volume.balance"))
+	if !strings.Contains(out, "moved from "+first+" to "+second) {
+		t.Fatalf("volume.balance moved nothing to the empty server:\n%s", out)
+	}
+	list := string(weed(t, "shell", "-master", maddr, "-c", "volume.list"))
+	count := func(node string) int {
+		i := strings.Index(list, "DataNode "+node+" volumes:")
+		if i < 0 {
+			t.Fatalf("%s missing from:\n%s", node, list)
+		}
+		n, _ := strconv.Atoi(strings.Fields(list[i+len("DataNode "+node+" volumes:"):])[0])
+		return n
+	}
+	if a, b := count(first), count(second); a-b > 1 || b-a > 1 {
+		t.Fatalf("after balance the servers hold %d and %d volumes:\n%s", a, b, list)
+	}
+	fresh := client.New([]string{maddr}, client.Options{})
+	for fid, body := range files {
+		b, _, err := fresh.Read(ctx, fid, client.ReadOptions{})
+		if err != nil || string(b) != body {
+			t.Fatalf("%s after balance: %v %q", fid, err, b)
+		}
+	}
+}
