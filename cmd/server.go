@@ -65,6 +65,9 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	if err := f.volume.check(); err != nil {
+		return err
+	}
 	f.volume.dirs = f.dir
 	locs, err := f.volume.locations()
 	if err != nil {
@@ -96,6 +99,7 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 		Masters:           []string{masterAddr},
 		FileSizeLimit:     f.volume.fileSizeLimitMB << 20,
 		Fsync:             f.volume.fsync,
+		ReadMode:          f.volume.readMode,
 		Security:          mcfg.Security,
 		WhiteList:         mcfg.WhiteList,
 		HeartbeatInterval: secondsOr(f.pulseSeconds, 5),

@@ -22,6 +22,7 @@ type volumeFlags struct {
 	index, whiteList, log string
 	fsync                 bool
 	pulseSeconds          int
+	readMode              string
 }
 
 func volumeCommand() *Command {
@@ -58,6 +59,20 @@ func (f *volumeFlags) register(fs flagSet, prefix string) {
 	fs.StringVar(&f.index, prefix+"index", "memory", "needle map kind (memory)")
 	fs.BoolVar(&f.fsync, prefix+"fsync", false, "sync every write to disk before acknowledging it")
 	fs.IntVar(&f.pulseSeconds, prefix+"pulseSeconds", 5, "seconds between heartbeats")
+	fs.StringVar(&f.readMode, prefix+"readMode", volume.ReadModeProxy, "reads of volumes held elsewhere: proxy, redirect or local (404)")
+}
+
+// check rejects flag values the volume server cannot use.
+func (f *volumeFlags) check() error {
+	switch f.readMode {
+	case volume.ReadModeProxy, volume.ReadModeRedirect, volume.ReadModeLocal:
+	default:
+		return fmt.Errorf("-readMode %q: want proxy, redirect or local", f.readMode)
+	}
+	if f.index != "memory" {
+		return fmt.Errorf("-index %q: only memory is supported", f.index)
+	}
+	return nil
 }
 
 func (f *volumeFlags) locations() ([]storage.DiskLocation, error) {
@@ -92,8 +107,8 @@ func (f *volumeFlags) run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if f.index != "memory" {
-		return fmt.Errorf("-index %q: only memory is supported", f.index)
+	if err := f.check(); err != nil {
+		return err
 	}
 	wl, err := security.ParseWhiteList(f.whiteList)
 	if err != nil {
@@ -127,6 +142,7 @@ func (f *volumeFlags) run(ctx context.Context, env *Env) error {
 		Rack:              f.rack,
 		FileSizeLimit:     f.fileSizeLimitMB << 20,
 		Fsync:             f.fsync,
+		ReadMode:          f.readMode,
 		Security:          sec,
 		WhiteList:         wl,
 		HeartbeatInterval: secondsOr(f.pulseSeconds, 5),

@@ -48,6 +48,8 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 	n, body, err := s.readNeedle(r, t, q)
 	switch {
 	case err == nil:
+	case errors.Is(err, storage.ErrVolumeNotFound) && s.readElsewhere(w, r, t.fid.VolumeID):
+		return
 	case errors.Is(err, storage.ErrVolumeNotFound), errors.Is(err, storage.ErrNotFound),
 		errors.Is(err, storage.ErrDeleted), errors.Is(err, storage.ErrCookieMismatch):
 		w.WriteHeader(http.StatusNotFound)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,11 @@ type replica struct {
 
 func startVolume(t *testing.T, masterAddr, rack string) *replica {
 	t.Helper()
+	return startVolumeMode(t, masterAddr, rack, "")
+}
+
+func startVolumeMode(t *testing.T, masterAddr, rack, readMode string) *replica {
+	t.Helper()
 	store, err := storage.OpenStore(context.Background(), vfs.Default(), []storage.DiskLocation{{Dir: t.TempDir(), MaxVolumes: 8}},
 		slog.New(slog.DiscardHandler), storage.StoreOptions{})
 	if err != nil {
@@ -73,7 +79,7 @@ func startVolume(t *testing.T, masterAddr, rack string) *replica {
 	}
 	ln, port := listen(t)
 	vs := volume.New(volume.Config{IP: "127.0.0.1", Port: port, Masters: []string{masterAddr}, Rack: rack,
-		HeartbeatInterval: pulse, Version: "test"}, store)
+		HeartbeatInterval: pulse, Version: "test", ReadMode: readMode}, store)
 	srv := &http.Server{Handler: vs.Handler()}
 	go srv.Serve(ln)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -172,5 +178,47 @@ func TestReplication001(t *testing.T) {
 	}
 	if code, body := get(t, other.addr, asg.Fid); code != 200 || !bytes.Equal(body, data) {
 		t.Fatalf("replica after retry: %d %q", code, body)
+	}
+}
+
+// TestReadModes reads a blob through servers that do not hold its volume:
+// proxy serves it, redirect answers 301 to a holder, local answers 404,
+// and a request already proxied is never sent on again.
+func TestReadModes(t *testing.T) {
+	m := startMaster(t)
+	holder := startVolumeMode(t, m, "r1", volume.ReadModeProxy)
+	proxy := startVolumeMode(t, m, "r1", volume.ReadModeProxy)
+	redirect := startVolumeMode(t, m, "r1", volume.ReadModeRedirect)
+	local := startVolumeMode(t, m, "r1", volume.ReadModeLocal)
+	c := client.New([]string{m}, client.Options{})
+	var asg *client.Assignment
+	for i := 0; i < 200 && (asg == nil || asg.URL != holder.addr); i++ {
+		asg = assignWhenReady(t, c, client.AssignOptions{})
+	}
+	if asg.URL != holder.addr {
+		t.Fatalf("no assign landed on %s", holder.addr)
+	}
+	data := []byte("read from wherever you are")
+	if _, err := c.Upload(context.Background(), asg.URL, asg.Fid, data, client.UploadOptions{Name: "w.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, proxy.addr, asg.Fid); code != 200 || !bytes.Equal(body, data) {
+		t.Fatalf("proxy mode: %d %q", code, body)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get("http://" + redirect.addr + "/" + asg.Fid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusMovedPermanently ||
+		!strings.HasPrefix(loc, "http://"+holder.addr+"/"+asg.Fid) || !strings.Contains(loc, "proxied=true") {
+		t.Fatalf("redirect mode: %d %q", resp.StatusCode, loc)
+	}
+	if code, _ := get(t, local.addr, asg.Fid); code != 404 {
+		t.Fatalf("local mode: %d", code)
+	}
+	if code, _ := get(t, proxy.addr, asg.Fid+"?proxied=true"); code != 404 {
+		t.Fatalf("an already proxied read was sent on: %d", code)
 	}
 }

@@ -27,7 +27,10 @@ type Config struct {
 	// -fileSizeLimitMB, 256 MiB by default).
 	FileSizeLimit int64
 	// Fsync makes every write durable before it is acknowledged.
-	Fsync             bool
+	Fsync bool
+	// ReadMode is what a read of a volume held elsewhere gets:
+	// ReadModeProxy (the default), ReadModeRedirect or ReadModeLocal.
+	ReadMode          string
 	Security          security.Config
 	WhiteList         *security.WhiteList
 	HeartbeatInterval time.Duration
@@ -58,6 +61,9 @@ type Server struct {
 func New(cfg Config, store *storage.Store) *Server {
 	if cfg.FileSizeLimit == 0 {
 		cfg.FileSizeLimit = 256 << 20
+	}
+	if cfg.ReadMode == "" {
+		cfg.ReadMode = ReadModeProxy
 	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = 5 * time.Second
