@@ -147,7 +147,14 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 		wg.Add(1)
 		go func(i int, off int64, data []byte, hashed chan struct{}, a *client.Assignment) {
 			defer func() { release(data, hashed); <-sem; wg.Done() }()
-			c, err := f.storeChunk(ctx, a, data, off, o)
+			// A chunk already on its way is let finish even when the upload
+			// fails meanwhile: a request cut off client-side may still be
+			// stored by the volume server after we gave up on it, and then
+			// deleting it (now or by the next life's queue) could come first
+			// and leave it behind. Bounded, so a hung server cannot hold us.
+			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), chunkStoreTimeout)
+			defer scancel()
+			c, err := f.storeChunk(sctx, a, data, off, o)
 			if err != nil {
 				cancel(err)
 				return
@@ -194,6 +201,10 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 	}
 	return w, nil
 }
+
+// chunkStoreTimeout bounds one chunk upload that is let finish after its
+// file's upload failed.
+const chunkStoreTimeout = 2 * time.Minute
 
 func checkMD5(got, want []byte) error {
 	if len(want) > 0 && !bytes.Equal(got, want) {
