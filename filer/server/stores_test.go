@@ -3,68 +3,20 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	goredis "github.com/redis/go-redis/v9"
 
 	"weedfs.dev/weed/filer"
 	"weedfs.dev/weed/filer/stores/postgres"
 	"weedfs.dev/weed/filer/stores/redis"
+	"weedfs.dev/weed/filer/stores/storetest"
 	"weedfs.dev/weed/pb"
 )
 
-// skipOrFail skips a test whose database is missing, or fails it under
-// CI=true, as the stores' own tests do.
-func skipOrFail(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
+func postgresURL(t testing.TB) string { return storetest.PostgresURL(t) }
 
-// postgresURL is WEED_TEST_POSTGRES when it answers.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("WEED_TEST_POSTGRES")
-	if url == "" {
-		skipOrFail(t, "WEED_TEST_POSTGRES is not set")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		skipOrFail(t, fmt.Sprintf("PostgreSQL at WEED_TEST_POSTGRES unreachable: %v", err))
-	}
-	conn.Close(ctx)
-	return url
-}
-
-var tableSeq atomic.Int64
-
-// postgresTable makes a fresh table name, dropped when the test ends.
-func postgresTable(t testing.TB, url string) string {
-	table := fmt.Sprintf("weed_filer_test_%d_%d", os.Getpid(), tableSeq.Add(1))
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+table+", "+table+"_kv"); err != nil {
-			t.Error(err)
-		}
-	})
-	return table
-}
+func postgresTable(t testing.TB, url string) string { return storetest.PostgresTable(t, url) }
 
 func openPostgres(t testing.TB, url, table string) filer.Store {
 	t.Helper()
@@ -83,28 +35,12 @@ func postgresStore(t testing.TB) filer.Store {
 
 func redisStore(t testing.TB) filer.Store {
 	t.Helper()
-	addr := os.Getenv("WEED_TEST_REDIS")
-	if addr == "" {
-		skipOrFail(t, "WEED_TEST_REDIS is not set")
-	}
-	ctx := context.Background()
-	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
-	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		skipOrFail(t, fmt.Sprintf("Redis at WEED_TEST_REDIS unreachable: %v", err))
-	}
-	prefix := fmt.Sprintf("weedfilertest:%d:%d:", os.Getpid(), tableSeq.Add(1))
-	s, err := redis.Open(ctx, addr, redis.Options{Prefix: prefix})
+	addr := storetest.RedisAddr(t)
+	s, err := redis.Open(context.Background(), addr, redis.Options{Prefix: storetest.RedisPrefix(t, addr)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

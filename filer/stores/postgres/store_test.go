@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,53 +15,17 @@ import (
 	"weedfs.dev/weed/filer/stores/storetest"
 )
 
-// testURL returns the database of WEED_TEST_POSTGRES, or skips (fails
-// under CI=true) when it is not set or not reachable.
-func testURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("WEED_TEST_POSTGRES")
-	why := "WEED_TEST_POSTGRES is not set"
-	if url != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err == nil {
-			conn.Close(ctx)
-			return url
-		}
-		why = fmt.Sprintf("PostgreSQL at WEED_TEST_POSTGRES unreachable: %v", err)
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-	return ""
-}
-
-var tableSeq atomic.Int64
+func testURL(t testing.TB) string { return storetest.PostgresURL(t) }
 
 // newStore opens a store on tables of its own, dropped at cleanup, so
 // tests do not see each other's rows.
 func newStore(t testing.TB) filer.Store {
 	url := testURL(t)
-	table := fmt.Sprintf("weed_test_%d_%d", os.Getpid(), tableSeq.Add(1))
-	ctx := context.Background()
-	s, err := Open(ctx, url, Options{Table: table})
+	s, err := Open(context.Background(), url, Options{Table: storetest.PostgresTable(t, url)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+table+", "+table+"_kv"); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

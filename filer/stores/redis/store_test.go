@@ -3,67 +3,25 @@ package redis
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"weedfs.dev/weed/filer"
 	"weedfs.dev/weed/filer/stores/storetest"
 )
 
-// testAddr returns WEED_TEST_REDIS, or skips (fails under CI=true) when
-// it is not set or not reachable.
-func testAddr(t testing.TB) string {
-	t.Helper()
-	addr := os.Getenv("WEED_TEST_REDIS")
-	why := "WEED_TEST_REDIS is not set"
-	if addr != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		rdb := goredis.NewClient(&goredis.Options{Addr: addr})
-		err := rdb.Ping(ctx).Err()
-		rdb.Close()
-		if err == nil {
-			return addr
-		}
-		why = fmt.Sprintf("Redis at WEED_TEST_REDIS unreachable: %v", err)
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-	return ""
-}
-
-var prefixSeq atomic.Int64
+func testAddr(t testing.TB) string { return storetest.RedisAddr(t) }
 
 // newStore opens a store under a key prefix of its own, whose keys are
 // removed at cleanup.
 func newStore(t testing.TB) filer.Store {
 	addr := testAddr(t)
-	prefix := fmt.Sprintf("weedtest:%d:%d:", os.Getpid(), prefixSeq.Add(1))
-	ctx := context.Background()
-	s, err := Open(ctx, addr, Options{Prefix: prefix})
+	s, err := Open(context.Background(), addr, Options{Prefix: storetest.RedisPrefix(t, addr)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		rdb := goredis.NewClient(&goredis.Options{Addr: addr})
-		defer rdb.Close()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
