@@ -108,8 +108,6 @@ func printHelp(w io.Writer) {
 
 func printCommandHelp(w io.Writer, c *Command) {
 	fmt.Fprintf(w, "Usage: weed %s %s\n\n%s\n", c.Name, c.Usage, c.Short)
-	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
-	_ = fs
 	fmt.Fprintf(w, "\nRun 'weed %s -h' for its flags.\n", c.Name)
 }
 
