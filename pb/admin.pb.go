@@ -1026,6 +1026,89 @@ func (x *VolumeCopyResponse) GetLastAppendAtNs() uint64 {
 	return 0
 }
 
+// SyncVolumesRequest asks a volume server to make every write and delete it
+// has acknowledged on these volumes durable (fsync), e.g. for a mount's
+// fsync. Allowed wherever writes are allowed.
+type SyncVolumesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VolumeIds     []uint32               `protobuf:"varint,1,rep,packed,name=volume_ids,json=volumeIds,proto3" json:"volume_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncVolumesRequest) Reset() {
+	*x = SyncVolumesRequest{}
+	mi := &file_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncVolumesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncVolumesRequest) ProtoMessage() {}
+
+func (x *SyncVolumesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncVolumesRequest.ProtoReflect.Descriptor instead.
+func (*SyncVolumesRequest) Descriptor() ([]byte, []int) {
+	return file_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SyncVolumesRequest) GetVolumeIds() []uint32 {
+	if x != nil {
+		return x.VolumeIds
+	}
+	return nil
+}
+
+type SyncVolumesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncVolumesResponse) Reset() {
+	*x = SyncVolumesResponse{}
+	mi := &file_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncVolumesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncVolumesResponse) ProtoMessage() {}
+
+func (x *SyncVolumesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncVolumesResponse.ProtoReflect.Descriptor instead.
+func (*SyncVolumesResponse) Descriptor() ([]byte, []int) {
+	return file_admin_proto_rawDescGZIP(), []int{22}
+}
+
 var File_admin_proto protoreflect.FileDescriptor
 
 const file_admin_proto_rawDesc = "" +
@@ -1090,7 +1173,11 @@ const file_admin_proto_rawDesc = "" +
 	"\x10source_data_node\x18\x05 \x01(\tR\x0esourceDataNode\x12\x1b\n" +
 	"\tdisk_type\x18\x06 \x01(\tR\bdiskType\"?\n" +
 	"\x12VolumeCopyResponse\x12)\n" +
-	"\x11last_append_at_ns\x18\x01 \x01(\x04R\x0elastAppendAtNsB\x14Z\x12weedfs.dev/weed/pbb\x06proto3"
+	"\x11last_append_at_ns\x18\x01 \x01(\x04R\x0elastAppendAtNs\"3\n" +
+	"\x12SyncVolumesRequest\x12\x1d\n" +
+	"\n" +
+	"volume_ids\x18\x01 \x03(\rR\tvolumeIds\"\x15\n" +
+	"\x13SyncVolumesResponseB\x14Z\x12weedfs.dev/weed/pbb\x06proto3"
 
 var (
 	file_admin_proto_rawDescOnce sync.Once
@@ -1104,7 +1191,7 @@ func file_admin_proto_rawDescGZIP() []byte {
 	return file_admin_proto_rawDescData
 }
 
-var file_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_admin_proto_goTypes = []any{
 	(*AdminError)(nil),               // 0: weed.pb.AdminError
 	(*AllocateVolumeRequest)(nil),    // 1: weed.pb.AllocateVolumeRequest
@@ -1127,6 +1214,8 @@ var file_admin_proto_goTypes = []any{
 	(*DeleteCollectionResponse)(nil), // 18: weed.pb.DeleteCollectionResponse
 	(*VolumeCopyRequest)(nil),        // 19: weed.pb.VolumeCopyRequest
 	(*VolumeCopyResponse)(nil),       // 20: weed.pb.VolumeCopyResponse
+	(*SyncVolumesRequest)(nil),       // 21: weed.pb.SyncVolumesRequest
+	(*SyncVolumesResponse)(nil),      // 22: weed.pb.SyncVolumesResponse
 }
 var file_admin_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -1147,7 +1236,7 @@ func file_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_admin_proto_rawDesc), len(file_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -29,4 +29,5 @@ const (
 	AdminVacuumCleanup    = "vacuum/cleanup"    // VacuumCleanupRequest -> VacuumCleanupResponse
 	AdminDeleteCollection = "collection/delete" // DeleteCollectionRequest -> DeleteCollectionResponse
 	AdminVolumeCopy       = "copy"              // VolumeCopyRequest -> VolumeCopyResponse
+	AdminSync             = "sync"              // SyncVolumesRequest -> SyncVolumesResponse
 )

@@ -30,6 +30,7 @@ func (s *Server) adminOps() map[string]adminOp {
 		pb.AdminVacuumCleanup:    s.adminVacuumCleanup,
 		pb.AdminDeleteCollection: s.adminDeleteCollection,
 		pb.AdminVolumeCopy:       s.adminCopy,
+		pb.AdminSync:             s.adminSync,
 	}
 }
 
@@ -242,4 +243,43 @@ func (s *Server) adminDeleteCollection(r *http.Request, body []byte) (proto.Mess
 	}
 	s.beatSoon()
 	return &pb.DeleteCollectionResponse{}, nil
+}
+
+// adminSync makes the writes and deletes acknowledged so far on the named
+// volumes durable. It is guarded like writes (the white list), not only for
+// masters: a mount on a client machine calls it for its fsync. It changes
+// nothing, so it needs no more.
+func (s *Server) adminSync(r *http.Request, body []byte) (proto.Message, error) {
+	var req pb.SyncVolumesRequest
+	if err := decodeAdmin(body, &req); err != nil {
+		return nil, err
+	}
+	// Every id must be known before any is synced: an unknown one is the
+	// caller's error (404), whatever else it asked for.
+	seen := map[uint32]bool{}
+	var vols []*storage.Volume
+	for _, id := range req.GetVolumeIds() {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		v, err := s.store.Volume(id)
+		if err != nil {
+			return nil, err
+		}
+		vols = append(vols, v)
+	}
+	// The fsyncs of different volumes overlap in the disk's queue.
+	errs := make(chan error, len(vols))
+	for _, v := range vols {
+		go func() { errs <- v.Sync() }()
+	}
+	var all []error
+	for range vols {
+		all = append(all, <-errs)
+	}
+	if err := errors.Join(all...); err != nil {
+		return nil, err
+	}
+	return &pb.SyncVolumesResponse{}, nil
 }

@@ -2,7 +2,8 @@
 // server over a storage.Store (blob writes, reads, deletes, /status), the
 // fan-out of writes and deletes to a volume's replicas, heartbeats to the
 // master leader, and the admin calls the master makes (allocate, delete,
-// mark read-only, vacuum, copy).
+// mark read-only, vacuum, copy) plus sync, which clients call too (a mount's
+// fsync).
 //
 // Hot paths are kept cheap on purpose (see bench_test.go, which reports
 // CPU per request beside a bare net/http handler): a plain GET is answered
