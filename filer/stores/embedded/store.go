@@ -118,8 +118,8 @@ func get(r reader, key []byte) ([]byte, error) {
 }
 
 // write applies fn to ctx's transaction, or else to a fresh batch that
-// is committed with a WAL sync before write returns, so an acknowledged
-// write survives a crash. Concurrent syncs share one fsync (Pebble's
+// is committed with a WAL sync before write returns (unless ctx comes from
+// filer.NoSync), so an acknowledged write survives a crash. Concurrent syncs share one fsync (Pebble's
 // commit pipeline groups them).
 func (s *Store) write(ctx context.Context, fn func(w writer, r reader) error) error {
 	if err := s.enter(); err != nil {
@@ -139,10 +139,19 @@ func (s *Store) write(ctx context.Context, fn func(w writer, r reader) error) er
 	if err := fn(b, s.db); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(writeOptions(ctx)); err != nil {
 		return fmt.Errorf("embedded: commit: %w", err)
 	}
 	return nil
+}
+
+// writeOptions syncs the log before a commit returns unless ctx comes
+// from filer.NoSync.
+func writeOptions(ctx context.Context) *pebble.WriteOptions {
+	if filer.SyncWanted(ctx) {
+		return pebble.Sync
+	}
+	return pebble.NoSync
 }
 
 // read applies fn to ctx's transaction or to the database.

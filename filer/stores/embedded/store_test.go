@@ -86,3 +86,37 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("kv after reopen: %q, %v", v, err)
 	}
 }
+
+// Unsynced writes are still in the log a clean close leaves: reopening
+// finds them.
+func TestNoSyncSurvivesCleanClose(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := filer.NoSync(context.Background())
+	e := &filer.Entry{FullPath: "/unsynced", Mode: 0o644}
+	if err := s.InsertEntry(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := filer.WithTx(ctx, s, func(tx context.Context) error {
+		return s.KvPut(tx, []byte("k"), []byte("v"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.FindEntry(context.Background(), "/unsynced"); err != nil {
+		t.Fatalf("entry after reopen: %v", err)
+	}
+	if v, err := s.KvGet(context.Background(), []byte("k")); err != nil || string(v) != "v" {
+		t.Fatalf("kv after reopen: %q, %v", v, err)
+	}
+}

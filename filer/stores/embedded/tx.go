@@ -71,7 +71,7 @@ func (s *Store) endTx(ctx context.Context, commit bool) error {
 	if !commit {
 		return nil
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(writeOptions(ctx)); err != nil {
 		return fmt.Errorf("embedded: commit: %w", err)
 	}
 	return nil

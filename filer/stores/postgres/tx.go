@@ -33,6 +33,14 @@ func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin: %w", mapErr(err))
 	}
+	if !filer.SyncWanted(ctx) {
+		// The commit returns before its WAL record is flushed; a later
+		// synchronous commit flushes it (PostgreSQL's asynchronous commit).
+		if _, err := t.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			_ = t.Rollback(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("postgres: begin: %w", mapErr(err))
+		}
+	}
 	return context.WithValue(ctx, txKey{}, &tx{tx: t}), nil
 }
 

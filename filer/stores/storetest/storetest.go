@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("KvScan", func(t *testing.T) { testKvScan(t, newStore(t)) })
 	t.Run("KvApartFromEntries", func(t *testing.T) { testKvApart(t, newStore(t)) })
 	t.Run("ConcurrentCreates", func(t *testing.T) { testConcurrentCreates(t, newStore(t)) })
+	t.Run("NoSync", func(t *testing.T) { testNoSync(t, newStore(t)) })
 }
 
 // sample is an entry with every field set, so a lost field shows.

@@ -287,3 +287,36 @@ func testMoveWhileListing(t *testing.T, s filer.Store) {
 	got, _ = list(t, s, "/src", "", false, "", 0)
 	sameNames(t, "source folder", got, nil)
 }
+
+// testNoSync: writes made with a filer.NoSync context, alone or in a
+// transaction, are applied and visible like any other; a rollback still
+// discards.
+func testNoSync(t *testing.T, s filer.Store) {
+	ctx := filer.NoSync(context.Background())
+	if err := s.InsertEntry(ctx, fileEntry("/ns-single", 1)); err != nil {
+		t.Fatal(err)
+	}
+	mustFind(t, s, context.Background(), "/ns-single")
+	if err := filer.WithTx(ctx, s, func(tx context.Context) error {
+		if err := s.InsertEntry(tx, fileEntry("/ns-tx", 2)); err != nil {
+			return err
+		}
+		return s.DeleteEntry(tx, "/ns-single")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mustFind(t, s, context.Background(), "/ns-tx")
+	mustMissing(t, s, context.Background(), "/ns-single")
+	errBoom := errors.New("boom")
+	if err := filer.WithTx(ctx, s, func(tx context.Context) error {
+		if err := s.InsertEntry(tx, fileEntry("/ns-rolled-back", 1)); err != nil {
+			return err
+		}
+		return errBoom
+	}); !errors.Is(err, errBoom) {
+		t.Fatalf("rolled back tx: %v", err)
+	}
+	mustMissing(t, s, context.Background(), "/ns-rolled-back")
+	// A synced write after them makes them durable; it must still work.
+	mustInsert(t, s, fileEntry("/ns-after", 1))
+}
