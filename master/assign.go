@@ -187,9 +187,24 @@ func (s *Server) growForAssign(ctx context.Context, v *view, req assignRequest) 
 	if _, err := v.topo.PlanGrowth(req.opt, 0); err != nil {
 		return 0, nil, growthError(err)
 	}
-	if time.Since(v.since) < s.cfg.Pulse {
-		// Volume servers may not all have reported to this new leader.
-		return 0, nil, unavailable("master is warming up, topology is still loading")
+	if wait := s.cfg.Pulse - time.Since(v.since); wait > 0 {
+		// Volume servers may not all have reported to this new leader, so
+		// growing now could add volumes it does not need: wait out the
+		// first pulse (the first assign after a start is slow, not failed),
+		// then look again.
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return 0, nil, unavailable("master is warming up, topology is still loading")
+		}
+		if cur := s.view.Load(); !cur.self || cur.term != v.term {
+			return 0, nil, unavailable("leadership changed during the assign")
+		}
+		if vid, locs, err := v.topo.PickForWrite(req.opt); err == nil {
+			return vid, locs, nil
+		}
 	}
 	if v.topo.FreeSlots(req.opt.DiskType) <= 0 {
 		return 0, nil, errorf(http.StatusNotAcceptable, "no free volumes left for %s", describe(req.opt))

@@ -159,3 +159,28 @@ func TestCloseStopsEveryGoroutine(t *testing.T) {
 		t.Fatalf("%d goroutines after Close, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// An assign that arrives while a new leader is still warming up (volume
+// servers may not all have reported) waits for the end of the first pulse
+// and then grows a volume, instead of failing: the first assign after
+// `weed server` starts is slow, not refused.
+func TestFirstAssignWaitsOutWarmUp(t *testing.T) {
+	const pulse = 1500 * time.Millisecond
+	m := oneMaster(t, Config{VacuumInterval: -1, Pulse: pulse})
+	startVolume(t, []string{m.addr}, t.TempDir(), 8, "", "")
+	waitFor(t, 5*time.Second, "the volume server to report", func() bool {
+		nodes := m.Topology().Nodes()
+		return len(nodes) == 1 && nodes[0].Alive && m.view.Load().ready
+	})
+	since := m.view.Load().since
+	if time.Since(since) >= pulse {
+		t.Skip("the machine was too slow to assign within the warm-up")
+	}
+	a := assignOK(t, m.addr, nil)
+	if a.Fid == "" {
+		t.Fatalf("assign during warm-up = %+v", a)
+	}
+	if el := time.Since(since); el < pulse {
+		t.Errorf("assign answered %v after leadership, before the warm-up pulse %v ended", el, pulse)
+	}
+}
