@@ -54,6 +54,18 @@ func Binary(t testing.TB) string {
 	return build.path
 }
 
+// Main runs a package's tests and then removes the binary Binary built;
+// packages that call Binary use it as their TestMain:
+//
+//	func TestMain(m *testing.M) { testcluster.Main(m) }
+func Main(m *testing.M) {
+	code := m.Run()
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+	os.Exit(code)
+}
+
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
