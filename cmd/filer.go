@@ -20,7 +20,8 @@ import (
 
 // filerFlags are `weed filer`'s flags, named as SeaweedFS names them.
 type filerFlags struct {
-	ip, bind, masters, store, dir, log  string
+	hostFlags
+	masters, store, dir                 string
 	port                                int
 	maxMB                               int
 	saveToFilerLimit                    int64
@@ -52,10 +53,8 @@ func filerCommand() *Command {
 // filer inside weed server).
 func (f *filerFlags) register(fs flagSet, prefix string) {
 	if prefix == "" {
-		fs.StringVar(&f.ip, "ip", "127.0.0.1", "address this filer advertises")
-		fs.StringVar(&f.bind, "ip.bind", "", "address to bind (default: -ip)")
+		f.hostFlags.register(fs, "this filer")
 		fs.StringVar(&f.masters, "master", "127.0.0.1:9333", "comma-separated master addresses")
-		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
 		fs.StringVar(&f.dataCenter, "dataCenter", "", "prefer volumes of this data center")
 	}
 	fs.IntVar(&f.port, prefix+"port", 8888, "HTTP port")
@@ -126,11 +125,7 @@ func (f *filerFlags) run(ctx context.Context, log *slog.Logger) error {
 	if path != "" {
 		log.Info("filer settings loaded", "file", path)
 	}
-	bind := f.bind
-	if bind == "" {
-		bind = f.ip
-	}
-	ln, err := listen(bind, f.port)
+	ln, err := listen(f.bindAddr(), f.port)
 	if err != nil {
 		return err
 	}

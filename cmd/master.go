@@ -15,14 +15,15 @@ import (
 
 // masterFlags are `weed master`'s flags, named as SeaweedFS names them.
 type masterFlags struct {
-	ip, bind, mdir, peers string
-	port                  int
-	defaultReplication    string
-	volumeSizeLimitMB     int
-	garbageThreshold      float64
-	pulseSeconds          int
-	whiteList, log        string
-	preallocate           bool
+	hostFlags
+	mdir, peers        string
+	port               int
+	defaultReplication string
+	volumeSizeLimitMB  int
+	garbageThreshold   float64
+	pulseSeconds       int
+	whiteList, log     string
+	preallocate        bool
 }
 
 func masterCommand() *Command {
@@ -43,10 +44,8 @@ func masterCommand() *Command {
 // weed server).
 func (f *masterFlags) register(fs flagSet, prefix string) {
 	if prefix == "" {
-		fs.StringVar(&f.ip, "ip", "127.0.0.1", "address this master advertises to peers, volume servers and clients")
-		fs.StringVar(&f.bind, "ip.bind", "", "address to bind (default: -ip)")
+		f.hostFlags.register(fs, "this master")
 		fs.StringVar(&f.whiteList, "whiteList", "", "comma-separated IPs/CIDRs allowed to assign and administer (empty: all)")
-		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
 	}
 	fs.IntVar(&f.port, prefix+"port", master.DefaultPort, "HTTP port")
 	fs.StringVar(&f.mdir, prefix+"mdir", "", "folder of the master's Raft log and snapshots (default: weed-master-<port> in the temp folder)")
@@ -114,11 +113,7 @@ func (f *masterFlags) run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	bind := f.bind
-	if bind == "" {
-		bind = f.ip
-	}
-	ln, err := listen(bind, f.port)
+	ln, err := listen(f.bindAddr(), f.port)
 	if err != nil {
 		return err
 	}

@@ -113,3 +113,24 @@ func secondsOr(n, def int) time.Duration {
 	}
 	return time.Duration(n) * time.Second
 }
+
+// hostFlags are the flags every server command has: the address it
+// advertises, the one it binds, and its log level.
+type hostFlags struct {
+	ip, bind, log string
+}
+
+// register adds -ip, -ip.bind and -v; what names the server in -ip's help.
+func (h *hostFlags) register(fs flagSet, what string) {
+	fs.StringVar(&h.ip, "ip", "127.0.0.1", "address "+what+" advertises")
+	fs.StringVar(&h.bind, "ip.bind", "", "address to bind (default: -ip)")
+	fs.StringVar(&h.log, "v", "info", "log level: debug, info, warn, error")
+}
+
+// bindAddr is -ip.bind, or -ip when it is not set.
+func (h *hostFlags) bindAddr() string {
+	if h.bind != "" {
+		return h.bind
+	}
+	return h.ip
+}

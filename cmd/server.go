@@ -17,12 +17,13 @@ import (
 // serverFlags are `weed server`'s own flags; the volume server's come with
 // a "volume." prefix, as in SeaweedFS.
 type serverFlags struct {
-	ip, bind, dir, log, whiteList string
-	pulseSeconds                  int
-	master                        masterFlags
-	volume                        volumeFlags
-	withFiler                     bool
-	filer                         filerFlags
+	hostFlags
+	dir, whiteList string
+	pulseSeconds   int
+	master         masterFlags
+	volume         volumeFlags
+	withFiler      bool
+	filer          filerFlags
 }
 
 func serverCommand() *Command {
@@ -30,10 +31,8 @@ func serverCommand() *Command {
 	c.Run = func(ctx context.Context, env *Env, args []string) error {
 		var f serverFlags
 		fs := newFlagSet(env, c)
-		fs.StringVar(&f.ip, "ip", "127.0.0.1", "address the servers advertise")
-		fs.StringVar(&f.bind, "ip.bind", "", "address to bind (default: -ip)")
+		f.hostFlags.register(fs, "the servers")
 		fs.StringVar(&f.dir, "dir", "./data", "data folder: volumes, and the master's metadata under master/")
-		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
 		fs.StringVar(&f.whiteList, "whiteList", "", "comma-separated IPs/CIDRs allowed to write and administer (empty: all)")
 		fs.IntVar(&f.pulseSeconds, "pulseSeconds", 5, "seconds between heartbeats")
 		f.master.register(fs, "master.")
@@ -53,10 +52,7 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	bind := f.bind
-	if bind == "" {
-		bind = f.ip
-	}
+	bind := f.bindAddr()
 	f.master.ip, f.master.bind, f.master.whiteList, f.master.pulseSeconds = f.ip, bind, f.whiteList, f.pulseSeconds
 	if f.master.mdir == "" {
 		f.master.mdir = filepath.Join(f.dir, "master")

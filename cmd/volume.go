@@ -14,15 +14,16 @@ import (
 
 // volumeFlags are `weed volume`'s flags, named as SeaweedFS names them.
 type volumeFlags struct {
-	ip, bind, publicURL   string
-	port                  int
-	dirs, max, masters    string
-	dataCenter, rack      string
-	fileSizeLimitMB       int64
-	index, whiteList, log string
-	fsync                 bool
-	pulseSeconds          int
-	readMode              string
+	hostFlags
+	publicURL          string
+	port               int
+	dirs, max, masters string
+	dataCenter, rack   string
+	fileSizeLimitMB    int64
+	index, whiteList   string
+	fsync              bool
+	pulseSeconds       int
+	readMode           string
 }
 
 func volumeCommand() *Command {
@@ -43,13 +44,11 @@ func volumeCommand() *Command {
 // weed server).
 func (f *volumeFlags) register(fs flagSet, prefix string) {
 	if prefix == "" {
-		fs.StringVar(&f.ip, "ip", "127.0.0.1", "address this server advertises")
-		fs.StringVar(&f.bind, "ip.bind", "", "address to bind (default: -ip)")
+		f.hostFlags.register(fs, "this server")
 		fs.StringVar(&f.masters, "master", "127.0.0.1:9333", "comma-separated master addresses")
 		fs.StringVar(&f.dataCenter, "dataCenter", "", "data center of this server")
 		fs.StringVar(&f.rack, "rack", "", "rack of this server")
 		fs.StringVar(&f.whiteList, "whiteList", "", "comma-separated IPs/CIDRs allowed to write and administer (empty: all)")
-		fs.StringVar(&f.log, "v", "info", "log level: debug, info, warn, error")
 		fs.StringVar(&f.dirs, "dir", "./data", "comma-separated folders to store volumes in")
 	}
 	fs.IntVar(&f.port, prefix+"port", 8080, "HTTP port")
@@ -122,11 +121,7 @@ func (f *volumeFlags) run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	bind := f.bind
-	if bind == "" {
-		bind = f.ip
-	}
-	ln, err := listen(bind, f.port)
+	ln, err := listen(f.bindAddr(), f.port)
 	if err != nil {
 		return err
 	}
