@@ -40,7 +40,8 @@ type keyState struct {
 // third of them with fsync.
 func crashWorkload(seed uint64, n int) []crashOp {
 	r := rand.New(rand.NewPCG(seed, 1))
-	sizes := []int{0, 1, 9, 100, 333, 4000}
+	// The last size is written around its data (a vectored write).
+	sizes := []int{0, 1, 9, 100, 333, 4000, minWrittenAround + 1000}
 	state := map[uint64]keyState{}
 	var ops []crashOp
 	for len(ops) < n {

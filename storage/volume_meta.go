@@ -44,7 +44,7 @@ func (v *Volume) readMeta(key uint64, cookie uint32, opts ReadOptions) (*needle.
 	var dataSize uint32
 	ver := v.sb.Version
 	if ver == needle.Version1 || mv.Size == 0 || needle.RecordLen(mv.Size, ver) <= metaFullRead {
-		n, err = v.readRecord(key, mv, datSize)
+		n, err = v.readRecord(key, mv, datSize, nil)
 		if n != nil {
 			dataSize, n.Data = uint32(len(n.Data)), nil
 		}

@@ -16,6 +16,11 @@ type ReadOptions struct {
 	// ReadDeleted serves a deleted needle whose data compaction has not
 	// removed yet (SeaweedFS's readDeleted=true).
 	ReadDeleted bool
+	// Alloc, when set, returns the buffer of at least n bytes the record is
+	// read into, instead of a new one: a server reading large blobs takes
+	// them from a pool. The needle's slices then alias it: the caller must
+	// not reuse it while it uses the needle.
+	Alloc func(n int) []byte
 }
 
 // Read returns the needle key if its cookie matches: one map lookup and one
@@ -43,7 +48,7 @@ func (v *Volume) read(key uint64, cookie uint32, opts ReadOptions) (*needle.Need
 	if err != nil {
 		return nil, err
 	}
-	n, err := v.readRecord(key, mv, datSize)
+	n, err := v.readRecord(key, mv, datSize, opts.Alloc)
 	if err != nil {
 		return nil, err
 	}
@@ -75,16 +80,24 @@ func (v *Volume) lookup(key uint64, opts ReadOptions) (mapValue, int64, error) {
 }
 
 // readRecord reads and decodes the record mv points at, within the first
-// datSize bytes of .dat, and checks it is key's. The caller holds fmu
-// (read) or wmu, so the files stay in place.
-func (v *Volume) readRecord(key uint64, mv mapValue, datSize int64) (*needle.Needle, error) {
+// datSize bytes of .dat, and checks it is key's. It reads into a buffer from
+// alloc (nil: a new one). The caller holds fmu (read) or wmu, so the files
+// stay in place.
+func (v *Volume) readRecord(key uint64, mv mapValue, datSize int64, alloc func(int) []byte) (*needle.Needle, error) {
 	off := mv.ByteOffset()
 	n := needle.RecordLen(mv.Size, v.sb.Version)
 	// Check before allocating: a corrupt entry must not cost gigabytes.
 	if off < int64(v.sb.Len()) || off+n > datSize {
 		return nil, fmt.Errorf("%w: index points at %d bytes at %d, data file has %d", ErrCorrupt, n, off, datSize)
 	}
-	buf := make([]byte, n)
+	var buf []byte
+	if alloc != nil {
+		buf = alloc(int(n))
+	}
+	if len(buf) < int(n) {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
 	if err := readFull(v.dat, buf, off); err != nil {
 		return nil, err
 	}

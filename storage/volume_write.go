@@ -8,11 +8,17 @@ import (
 
 	"weedfs.dev/weed/storage/idx"
 	"weedfs.dev/weed/storage/needle"
+	"weedfs.dev/weed/storage/vfs"
 )
 
 // maxKeptBuffer is the largest encode buffer a volume keeps between writes;
 // bigger ones are left to the garbage collector.
 const maxKeptBuffer = 1 << 20
+
+// minWrittenAround is the data size from which a record is written around
+// its data (header and tail encoded apart, one vectored write) instead of
+// being encoded whole: below it the copy costs less than the extra iovecs.
+const minWrittenAround = 64 << 10
 
 // WriteOptions are per-write choices.
 type WriteOptions struct {
@@ -95,20 +101,34 @@ func (v *Volume) appendNeedle(n *needle.Needle) (WriteResult, uint64, error) {
 	if v.sb.Version == needle.Version3 {
 		n.AppendAtNs = v.nextAppendAtNs()
 	}
-	buf, err := n.Append(v.wbuf[:0], v.sb.Version)
-	if err != nil {
-		return WriteResult{}, 0, err
-	}
-	if cap(buf) <= maxKeptBuffer {
+	var parts [3][]byte
+	rec := parts[:1]
+	if len(n.Data) >= minWrittenAround {
+		// A large blob goes to disk from the buffer it arrived in.
+		buf, split, err := n.AppendAround(v.wbuf[:0], v.sb.Version)
+		if err != nil {
+			return WriteResult{}, 0, err
+		}
 		v.wbuf = buf[:0]
+		parts[0], parts[1], parts[2] = buf[:split], n.Data, buf[split:]
+		rec = parts[:]
+	} else {
+		buf, err := n.Append(v.wbuf[:0], v.sb.Version)
+		if err != nil {
+			return WriteResult{}, 0, err
+		}
+		if cap(buf) <= maxKeptBuffer {
+			v.wbuf = buf[:0]
+		}
+		parts[0] = buf
 	}
-	off, err := v.appendRecord(buf, v.sizeLimit, idx.Entry{Key: n.ID, Size: n.Size})
+	off, err := v.appendRecord(rec, v.sizeLimit, idx.Entry{Key: n.ID, Size: n.Size})
 	if err != nil {
 		return WriteResult{}, 0, err
 	}
 	v.mu.Lock()
 	v.nm.Set(n.ID, uint32(off/idx.OffsetUnit), n.Size)
-	seq = v.publish(off + int64(len(buf)))
+	seq = v.publish(off + recordLen(rec))
 	v.mu.Unlock()
 	return WriteResult{Offset: off, Size: n.Size, Checksum: n.Checksum}, seq, nil
 }
@@ -127,7 +147,7 @@ func (v *Volume) sameAsStored(n *needle.Needle, old mapValue, checkSame bool) (b
 	if !checkSame || checksum != needle.CRC(n.Data) {
 		return false, nil
 	}
-	stored, err := v.readRecord(n.ID, old, v.datSize)
+	stored, err := v.readRecord(n.ID, old, v.datSize, nil)
 	if errors.Is(err, ErrCorrupt) {
 		// The stored copy is damaged: the new one replaces it.
 		v.logger.Warn("overwriting a needle whose stored copy is corrupt", "key", n.ID, "err", err)
@@ -147,22 +167,31 @@ func (v *Volume) nextAppendAtNs() uint64 {
 	return ts
 }
 
-// appendRecord writes the encoded record rec at the end of .dat and then e
-// (with e.Offset set to the record's) at the end of .idx, and returns the
-// record's offset. limit bounds the end of .dat. On failure it cuts both
-// files back, so a later append does not leave a hole. wmu must be held;
-// the caller publishes the append.
-func (v *Volume) appendRecord(rec []byte, limit int64, e idx.Entry) (int64, error) {
+// recordLen is the length of a record in parts.
+func recordLen(parts [][]byte) int64 {
+	var n int64
+	for _, p := range parts {
+		n += int64(len(p))
+	}
+	return n
+}
+
+// appendRecord writes the encoded record, the concatenation of parts, at
+// the end of .dat and then e (with e.Offset set to the record's) at the end
+// of .idx, and returns the record's offset. limit bounds the end of .dat.
+// On failure it cuts both files back, so a later append does not leave a
+// hole. wmu must be held; the caller publishes the append.
+func (v *Volume) appendRecord(parts [][]byte, limit int64, e idx.Entry) (int64, error) {
 	off := v.datSize
-	if off+int64(len(rec)) > limit {
-		return 0, fmt.Errorf("%w: %d + %d bytes passes the limit of %d", ErrVolumeFull, off, len(rec), limit)
+	if size := recordLen(parts); off+size > limit {
+		return 0, fmt.Errorf("%w: %d + %d bytes passes the limit of %d", ErrVolumeFull, off, size, limit)
 	}
 	o, err := idx.ToOffset(off)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrVolumeFull, err)
 	}
 	e.Offset = o
-	if _, err := v.dat.WriteAt(rec, off); err != nil {
+	if _, err := vfs.WriteVectorAt(v.dat, parts, off); err != nil {
 		_ = v.dat.Truncate(off)
 		return 0, fmt.Errorf("append to data file: %w", err)
 	}
@@ -242,7 +271,7 @@ func (v *Volume) appendTombstone(key uint64, cookie uint32) (uint32, uint64, err
 	}
 	// Deletes may pass the configured limit (they free space at the next
 	// compaction), never the hard one.
-	off, err := v.appendRecord(rec, idx.MaxVolumeSize, idx.Entry{Key: key, Size: idx.Tombstone})
+	off, err := v.appendRecord([][]byte{rec}, idx.MaxVolumeSize, idx.Entry{Key: key, Size: idx.Tombstone})
 	if err != nil {
 		return 0, 0, err
 	}

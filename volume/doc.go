@@ -7,10 +7,16 @@
 //
 // Hot paths are kept cheap on purpose (see bench_test.go, which reports
 // CPU per request beside a bare net/http handler): a plain GET is answered
-// in one write, upload bodies are read whole into pooled buffers and their
-// single multipart part found in place, the upload reply is encoded without
-// reflection, and a whole chunked file is served with the next chunks
-// fetched ahead (from the local store when this server holds them).
+// in one write, upload bodies are read whole into pooled buffers (size
+// classes up to 32 MiB) and their single multipart part found in place,
+// records are read into pooled buffers too, a single Range is answered
+// without http.ServeContent's 32 KiB copies, the upload reply is encoded
+// without reflection, and a whole chunked file is served with the next
+// chunks fetched ahead (from the local store when this server holds them).
+// A read's checksum is verified before the first byte is sent (the record
+// is read into memory, not sent with sendfile): verifying needs the bytes
+// in memory anyway, so sendfile would save no copy and would send corrupt
+// data before noticing.
 //
 // It never decides placement (the master does) and never touches file
 // formats (package storage does); it translates between HTTP and the store.

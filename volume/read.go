@@ -45,7 +45,19 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	q := r.URL.Query()
-	n, body, err := s.readNeedle(r, t, q)
+	// The record is read into a pooled buffer, given back once the reply
+	// is written: a 4 MiB chunk read costs no allocation.
+	var rbuf *bytes.Buffer
+	defer func() {
+		if rbuf != nil {
+			s.bodies.put(rbuf)
+		}
+	}()
+	pooled := func(size int) []byte {
+		rbuf = s.bodies.get(size)
+		return alloc(rbuf, size)
+	}
+	n, body, err := s.readNeedle(r, t, q, pooled)
 	switch {
 	case err == nil:
 	case errors.Is(err, storage.ErrVolumeNotFound) && s.readElsewhere(w, r, t.fid.VolumeID):
@@ -112,6 +124,21 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", ctype)
 	setDisposition(h, q, name)
 	applyOverrides(h, q)
+	if r.Method == http.MethodGet && onlyRange(r.Header) {
+		if start, length, ok := singleRange(r.Header.Get("Range"), int64(len(data))); ok {
+			// What ServeContent answers, in one write instead of 32 KiB
+			// copies: the filer and the mount read chunks this way.
+			h.Set("Accept-Ranges", "bytes")
+			if !modTime.IsZero() {
+				h.Set("Last-Modified", modTime.UTC().Format(http.TimeFormat))
+			}
+			h.Set("Content-Range", contentRange(start, length, int64(len(data))))
+			h.Set("Content-Length", strconv.FormatInt(length, 10))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(data[start : start+length])
+			return
+		}
+	}
 	if r.Method == http.MethodGet && !conditional(r.Header) {
 		// The common case, answered in one write: ServeContent copies a
 		// body over 512 bytes in two (headers and the first 512 bytes,
@@ -165,8 +192,8 @@ func applyOverrides(h http.Header, q url.Values) {
 // readNeedle reads the needle a request names. A HEAD of a needle that is
 // neither compressed nor a manifest reads only its metadata, and body is a
 // stand-in of the data's length for http.ServeContent (never read from).
-func (s *Server) readNeedle(r *http.Request, t target, q url.Values) (*needle.Needle, io.ReadSeeker, error) {
-	opts := storage.ReadOptions{ReadDeleted: q.Get("readDeleted") == "true"}
+func (s *Server) readNeedle(r *http.Request, t target, q url.Values, alloc func(int) []byte) (*needle.Needle, io.ReadSeeker, error) {
+	opts := storage.ReadOptions{ReadDeleted: q.Get("readDeleted") == "true", Alloc: alloc}
 	if r.Method == http.MethodHead {
 		vol, err := s.store.Volume(t.fid.VolumeID)
 		if err != nil {

@@ -143,11 +143,11 @@ func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (
 	if cl > 0 && ((limit > 0 && cl <= limit+formOverhead) || (limit <= 0 && cl <= maxInMemoryForm)) {
 		// A body of known length is read whole, in one go, and the part
 		// found in place; mime/multipart is left the unusual forms.
-		buf.Grow(int(cl) + bytes.MinRead)
-		if _, err := io.CopyN(buf, r.Body, cl); err != nil {
+		body, err := readExactly(r.Body, cl, buf)
+		if err != nil {
 			return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
 		}
-		if hdr, data, ok := singlePart(buf.Bytes(), boundary); ok {
+		if hdr, data, ok := singlePart(body, boundary); ok {
 			if limit > 0 && int64(len(data)) > limit {
 				return partHeader{}, fmt.Errorf("%w: file over the limited %d bytes", errTooLarge, limit)
 			}
@@ -159,7 +159,7 @@ func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (
 			}, nil
 		}
 		// The parts are read into buffers of their own: buf holds the body.
-		return readParts(multipart.NewReader(bytes.NewReader(buf.Bytes()), boundary), limit, u, new(bytes.Buffer))
+		return readParts(multipart.NewReader(bytes.NewReader(body), boundary), limit, u, new(bytes.Buffer))
 	}
 	if cl > 0 && (limit <= 0 || cl <= limit+1) {
 		// The part is smaller than the body: reading into a buffer of that
@@ -244,10 +244,13 @@ func readParts(mr *multipart.Reader, limit int64, u *upload, buf *bytes.Buffer) 
 }
 
 func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHeader, error) {
-	if r.ContentLength > 0 && (limit <= 0 || r.ContentLength <= limit) {
-		buf.Grow(int(min(r.ContentLength, 1<<20)) + bytes.MinRead)
+	var data []byte
+	var err error
+	if cl := r.ContentLength; cl > 0 && (limit <= 0 || cl <= limit) && cl <= maxInMemoryForm {
+		data, err = readExactly(r.Body, cl, buf)
+	} else {
+		data, err = readLimited(r.Body, limit, buf)
 	}
-	data, err := readLimited(r.Body, limit, buf)
 	if err != nil {
 		return partHeader{}, err
 	}
@@ -272,6 +275,17 @@ func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHe
 		gzip:        r.Header.Get("Content-Encoding") == "gzip",
 		md5:         r.Header.Get("Content-MD5"),
 	}, nil
+}
+
+// readExactly reads a body of n bytes (its Content-Length) into room in
+// buf, in place: no growing and copying as it arrives. net/http ends the
+// body there, and fails a shorter one.
+func readExactly(r io.Reader, n int64, buf *bytes.Buffer) ([]byte, error) {
+	data := alloc(buf, int(n))
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	return data, nil
 }
 
 // readLimited reads all of r into buf, failing with errTooLarge past limit

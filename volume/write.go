@@ -56,7 +56,11 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer done()
-	buf := s.bodies.get()
+	hint := 0
+	if cl := r.ContentLength; cl > 0 && cl <= s.cfg.FileSizeLimit+formOverhead {
+		hint = int(cl)
+	}
+	buf := s.bodies.get(hint)
 	defer s.bodies.put(buf) // the needle's bytes may live in buf until here
 	u, err := parseUploadInto(r, s.cfg.FileSizeLimit, s.now(), buf)
 	if err != nil {

@@ -98,9 +98,25 @@ func (n *Needle) EncodedLen(v Version) (int64, error) {
 // n.Size, and n.Checksum and n.Flags when Data is non-empty. On error dst is
 // returned unchanged.
 func (n *Needle) Append(dst []byte, v Version) ([]byte, error) {
+	out, _, err := n.encode(dst, v, true)
+	return out, err
+}
+
+// AppendAround is Append without copying the data: it appends the record's
+// bytes before n.Data and after it, and returns the index in the result
+// where the data belongs. The record is out[len(dst):split], then n.Data,
+// then out[split:]. A large blob is written to disk from the buffer it
+// arrived in this way (a vectored write), never copied into a record
+// buffer. It sets n's fields as Append does.
+func (n *Needle) AppendAround(dst []byte, v Version) (out []byte, split int, err error) {
+	return n.encode(dst, v, false)
+}
+
+// encode is Append (withData) or AppendAround.
+func (n *Needle) encode(dst []byte, v Version, withData bool) ([]byte, int, error) {
 	size, err := n.bodyLen(v)
 	if err != nil {
-		return dst, err
+		return dst, 0, err
 	}
 	n.Size = uint32(size)
 	if len(n.Data) > 0 {
@@ -109,20 +125,27 @@ func (n *Needle) Append(dst []byte, v Version) ([]byte, error) {
 			n.Flags = n.encodedFlags()
 		}
 	}
-	total := RecordLen(n.Size, v)
+	total := int(RecordLen(n.Size, v))
+	if !withData {
+		total -= len(n.Data)
+	}
 	start := len(dst)
-	dst = grow(dst, int(total))
+	dst = grow(dst, total)
 	b := dst[start:]
 
 	binary.BigEndian.PutUint32(b[0:4], n.Cookie)
 	binary.BigEndian.PutUint64(b[4:12], n.ID)
 	binary.BigEndian.PutUint32(b[12:16], n.Size)
 	i := HeaderSize
+	split := start + i
 	if n.Size > 0 {
 		if v == Version1 {
-			i += copy(b[i:], n.Data)
+			if withData {
+				i += copy(b[i:], n.Data)
+			}
 		} else {
-			i = n.putBody(b, i)
+			i, split = n.putBody(b, i, withData)
+			split += start
 		}
 	}
 	binary.BigEndian.PutUint32(b[i:], n.Checksum)
@@ -132,15 +155,20 @@ func (n *Needle) Append(dst []byte, v Version) ([]byte, error) {
 		i += TimestampSize
 	}
 	clear(b[i:])
-	return dst, nil
+	return dst, split, nil
 }
 
 // putBody writes the version 2/3 body of n into b at i and returns the
-// index after it. b has room: bodyLen checked every length.
-func (n *Needle) putBody(b []byte, i int) int {
+// index after it, and the index where the data starts. Without withData the
+// data is left out (see AppendAround). b has room: bodyLen checked every
+// length.
+func (n *Needle) putBody(b []byte, i int, withData bool) (end, dataAt int) {
 	binary.BigEndian.PutUint32(b[i:], uint32(len(n.Data)))
 	i += dataSizeSize
-	i += copy(b[i:], n.Data)
+	dataAt = i
+	if withData {
+		i += copy(b[i:], n.Data)
+	}
 	b[i] = n.Flags
 	i++
 	if n.HasName() {
@@ -167,7 +195,7 @@ func (n *Needle) putBody(b []byte, i int) int {
 		i += pairsSizeSize
 		i += copy(b[i:], n.Pairs)
 	}
-	return i
+	return i, dataAt
 }
 
 // grow extends dst by n bytes, reallocating at most once.

@@ -68,6 +68,18 @@ func FuzzNeedleDecode(f *testing.F) {
 		if len(enc) != len(rec) || !bytes.Equal(enc[:len(enc)-pad], rec[:len(rec)-pad]) {
 			t.Fatalf("re-encoding differs:\n got %x\nwant %x", enc, rec)
 		}
+		around := *n
+		parts, split, err := around.AppendAround([]byte("prefix"), v)
+		if err != nil {
+			t.Fatalf("AppendAround fails where Append does not: %v", err)
+		}
+		joined := append(append(bytes.Clone(parts[len("prefix"):split]), n.Data...), parts[split:]...)
+		if n.Size > 0 && storedCRC != needle.CRC(n.Data) {
+			binary.BigEndian.PutUint32(joined[needle.HeaderSize+int(n.Size):], storedCRC)
+		}
+		if !bytes.Equal(joined, enc) {
+			t.Fatalf("AppendAround around the data differs from Append:\n got %x\nwant %x", joined, enc)
+		}
 		back, err := needle.Decode(enc, v)
 		if err != nil {
 			t.Fatalf("re-encoded record does not decode: %v", err)

@@ -1,5 +1,7 @@
 // Package vfs is the seam between volumes and the file system: a small File
-// and FS interface, the real operating-system implementation (OS), and
+// and FS interface, the real operating-system implementation (OS),
+// WriteVectorAt (one pwritev where the file allows, so a large record is
+// written around its data without joining it into one buffer), and
 // CrashFS, an in-memory file system that simulates power loss so crash tests
 // can cut the power before any single write, sync or metadata change and
 // inspect what a reboot would find.
