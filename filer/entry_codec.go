@@ -28,9 +28,7 @@ func EncodeEntry(e *Entry) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeEntry decodes bytes made by EncodeEntry into the entry at path. It
-// keeps no reference to b (protobuf copies what it decodes), so a store may
-// pass bytes it will reuse.
+// DecodeEntry decodes bytes made by EncodeEntry into the entry at path.
 func DecodeEntry(path string, b []byte) (*Entry, error) {
 	var m pb.Entry
 	if err := proto.Unmarshal(b, &m); err != nil {

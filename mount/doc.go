@@ -21,27 +21,43 @@
 //
 // # Consistency
 //
-// close(2) waits for the file's chunk uploads and then stages its entry
-// (chunk list, size, attributes) in a write-back queue that saves it to
-// the filer within milliseconds (writeBackDelay), coalescing the changes a
-// program makes one after another (create, close, chown, chmod, utimes)
-// into one save and running many saves at once; fsync(2) waits until the
-// save is done. This mount sees staged entries at once (lookups and
-// listings merge them); a rename or delete first saves everything staged,
-// so no save lands on a path that moved. Changes made elsewhere reach this
-// mount through the change feed (normally within a second): cached
-// entries that differ are dropped and the kernel's caches of them
-// invalidated. While the feed is down, cached entries are trusted for at
-// most staleAfter; once it reconnects the whole cache is dropped, since
-// events may have been missed. The metadata cache keeps no inline file
-// content; opening a small file fetches it.
+// close(2) waits for the file's chunk uploads and then for the filer to
+// have applied its entry (chunk list, size, attributes): when close
+// returns every client of the filer sees the file, and a mount process
+// killed at that point loses nothing closed. That save asks the filer for
+// no sync of its store (server.MountNoSync, filer.NoSync), as close on a
+// local disk promises no durability either; fsync(2) waits until the
+// filer has the entry on stable storage (and saves it again, synced, when
+// its last save was not). Other metadata changes (mkdir, symlink, chmod,
+// chown, utimens, truncate, xattrs, rename, unlink) return once the filer
+// applied them, except changes to a file still holding written bytes not
+// yet saved: those go with the bytes at the next close, so a program that
+// creates, writes, sets times and modes on the open file and closes it
+// (tar, cp -p) costs one save. The entry of a file just created is held in
+// a write-back queue for writeBackDelay, so that its close, which usually
+// follows at once, makes the one save. This mount sees what it staged at
+// once (lookups and listings merge the queue); a rename or delete first
+// saves everything staged, so no save lands on a path that moved. Changes
+// made elsewhere reach this mount through the change feed (normally within
+// a second): cached entries that differ are dropped and the kernel's
+// caches of them invalidated. While the feed is down, cached entries are
+// trusted for at most staleAfter; once it reconnects the whole cache is
+// dropped, since events may have been missed. The metadata cache keeps no
+// inline file content; opening a small file fetches it. A folder this
+// mount made or listed whole answers lookups of names it lacks (ENOENT)
+// from the cache, so creating a file costs no filer lookup.
 //
 // # Failures
 //
 // Every call to the filer has Options.OpTimeout; a filer that does not
 // answer makes operations fail with EIO, and they work again once it is
 // back. Chunk uploads (retried with backoff) and reads have
-// Options.IOTimeout. A staged save the filer refuses for being away is
-// retried until it is back; a mount process killed before that loses it
-// (its chunks are then orphans on the volume servers).
+// Options.IOTimeout. A save the filer does not answer fails its syscall
+// with EIO and is retried in the background until the filer is back
+// (unless a newer version replaces it); a mount process killed before
+// that loses it (its chunks are then orphans on the volume servers).
+//
+// When the mount ends it logs how many FUSE operations of each kind it
+// served, filer requests it made and change-feed events it read (to
+// profile a workload).
 package mount

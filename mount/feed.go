@@ -110,6 +110,7 @@ func (fsys *FS) followOnce(ctx context.Context, since time.Time, reconnect bool)
 		case alive <- struct{}{}:
 		default:
 		}
+		fsys.stats.add("feed event")
 		if ts := time.Unix(0, ev.TsNs); ts.After(last) {
 			last = ts
 		}

@@ -181,12 +181,14 @@ func (f *openFile) inlineable() bool {
 // it waited for uploads.
 const flushRounds = 4
 
-// flush uploads what is buffered, waits for the uploads, and commits the
-// working entry when it changed. It returns the first upload or commit
-// error since the last flush. The entry committed always holds all of
-// the file's bytes: those of a small file still in the active buffer go
-// in as inline content.
-func (f *openFile) flush(ctx context.Context, n *node, wait bool) error {
+// flush uploads what is buffered, waits for the uploads, and saves the
+// working entry when it changed, waiting until the filer applied it
+// (close: every client sees it, a crash of this process loses nothing),
+// and when durable until the filer has it on stable storage too (fsync).
+// It returns the first upload or save error since the last flush. The
+// entry saved always holds all of the file's bytes: those of a small file
+// still in the active buffer go in as inline content.
+func (f *openFile) flush(ctx context.Context, n *node, durable bool) error {
 	f.commitMu.Lock()
 	defer f.commitMu.Unlock()
 	for round := 1; ; round++ {
@@ -216,7 +218,7 @@ func (f *openFile) flush(ctx context.Context, n *node, wait bool) error {
 		}
 		if f.gen == f.saved {
 			f.mu.Unlock()
-			return nil
+			return f.settled(ctx, n, durable)
 		}
 		e := f.entry.Clone()
 		if f.inlineable() {
@@ -224,7 +226,7 @@ func (f *openFile) flush(ctx context.Context, n *node, wait bool) error {
 		}
 		gen := f.gen
 		f.mu.Unlock()
-		p := f.fsys.stage(n, e)
+		p := f.fsys.stage(n, e, true, durable)
 		f.mu.Lock()
 		f.saved = gen
 		if f.inlineable() {
@@ -236,16 +238,23 @@ func (f *openFile) flush(ctx context.Context, n *node, wait bool) error {
 			f.fsys.bufs.put(a.data)
 		}
 		f.mu.Unlock()
-		if !wait {
-			return nil
-		}
-		select {
-		case <-p.done:
-			return p.err
-		case <-ctx.Done():
-			return ctx.Err()
+		return f.fsys.await(ctx, p)
+	}
+}
+
+// settled waits for a save of the unchanged working entry still under
+// way (the create of a file closed at once, a save being retried), and
+// for durable, saves it again when the last save was not durable.
+func (f *openFile) settled(ctx context.Context, n *node, durable bool) error {
+	if p := f.fsys.wb.hurry(n); p != nil {
+		if err := f.fsys.await(ctx, p); err != nil {
+			return err
 		}
 	}
+	if durable && n.unsynced.Load() {
+		return f.fsys.save(ctx, n, f.snapshot(), true)
+	}
+	return nil
 }
 
 // truncate sets the file's size, clipping or dropping chunks past it.

@@ -33,6 +33,7 @@ type filerClient struct {
 	base    string // "http://host:port"
 	http    *http.Client
 	timeout time.Duration
+	stats   *opStats
 }
 
 // listPage is how many entries one listing request asks for.
@@ -42,6 +43,7 @@ const listPage = 1024
 const maxFrame = 64 << 20
 
 func (c *filerClient) do(ctx context.Context, method, op string, q url.Values, body []byte) (*http.Response, context.CancelFunc, error) {
+	c.stats.add("filer " + method + " " + op)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	u := c.base + server.MountPrefix + op
 	if len(q) > 0 {
@@ -135,13 +137,18 @@ func decodeEntry(b []byte) (*filer.Entry, error) {
 	return e, nil
 }
 
-// save creates or replaces e.FullPath.
-func (c *filerClient) save(ctx context.Context, e *filer.Entry) error {
+// save creates or replaces e.FullPath. Unless durable, the filer may
+// answer once the change is applied, before it is on stable storage.
+func (c *filerClient) save(ctx context.Context, e *filer.Entry, durable bool) error {
 	b, err := proto.Marshal(filer.ToPB(e))
 	if err != nil {
 		return err
 	}
-	resp, cancel, err := c.do(ctx, http.MethodPut, "entry", nil, b)
+	var q url.Values
+	if !durable {
+		q = url.Values{server.MountNoSync: {"true"}}
+	}
+	resp, cancel, err := c.do(ctx, http.MethodPut, "entry", q, b)
 	if err != nil {
 		return err
 	}

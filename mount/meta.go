@@ -20,7 +20,10 @@ const (
 )
 
 type cachedEntry struct {
-	e  *filer.Entry // never changed once cached
+	// e is never changed once cached; nil marks a name known to exist
+	// whose entry must be asked of the filer (so a complete folder does
+	// not answer that it is absent).
+	e  *filer.Entry
 	at time.Time
 	// local: this mount made this version; events about older versions
 	// of the path (its own earlier saves) are not news.
@@ -55,7 +58,7 @@ func (m *metaCache) fresh(at time.Time) bool {
 func (m *metaCache) get(p string) (e *filer.Entry, absent, partial bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c, ok := m.entries[p]; ok && m.fresh(c.at) {
+	if c, ok := m.entries[p]; ok && (c.e == nil || m.fresh(c.at)) {
 		return c.e, false, c.partial
 	}
 	if at, ok := m.complete[filer.Dir(p)]; ok && m.fresh(at) {
@@ -97,15 +100,19 @@ func (m *metaCache) localNewer(p string, e *filer.Entry) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.entries[p]
-	return ok && c.local && !e.Mtime.After(c.e.Mtime) && c.e.IsDirectory() == e.IsDirectory()
+	return ok && c.local && c.e != nil && !e.Mtime.After(c.e.Mtime) && c.e.IsDirectory() == e.IsDirectory()
 }
 
 // invalidateEntry forgets p (and its subtree) but not its folder's
-// completeness: p changed, the folder's set of names did not.
+// completeness: p changed, the folder's set of names did not (p is kept
+// as a name that exists).
 func (m *metaCache) invalidateEntry(p string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.dropSubtree(p)
+	if _, ok := m.complete[filer.Dir(p)]; ok {
+		m.entries[p] = cachedEntry{at: time.Now()}
+	}
 }
 
 // putDir records the whole listing of dir.
@@ -157,7 +164,7 @@ func (m *metaCache) dropSubtree(p string) {
 	// Only a folder this cache knows as one can have cached children
 	// worth a scan; children of an unknown folder are reachable only by
 	// looking it up first, which goes to the filer.
-	if !listed && (!cached || !c.e.IsDirectory()) {
+	if !listed && (!cached || c.e == nil || !c.e.IsDirectory()) {
 		return
 	}
 	prefix := p + "/"
@@ -203,7 +210,7 @@ func (m *metaCache) agrees(p string, e *filer.Entry) bool {
 		_, complete := m.complete[filer.Dir(p)]
 		return complete
 	}
-	if !ok {
+	if !ok || c.e == nil {
 		return false
 	}
 	if c.partial {

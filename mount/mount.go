@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -133,6 +134,39 @@ type FS struct {
 	wb       *writeBack
 	lastIO   time.Time
 	rootNode *node
+	// stats counts metadata operations and filer requests, logged when
+	// the mount ends (to profile what a workload costs).
+	stats *opStats
+}
+
+// opStats counts events by kind.
+type opStats struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func newOpStats() *opStats { return &opStats{n: map[string]int64{}} }
+
+func (s *opStats) add(kind string) {
+	s.mu.Lock()
+	s.n[kind]++
+	s.mu.Unlock()
+}
+
+// log writes the counts as one line.
+func (s *opStats) log(l *slog.Logger) {
+	s.mu.Lock()
+	kinds := make([]string, 0, len(s.n))
+	for k := range s.n {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	attrs := make([]any, 0, 2*len(kinds))
+	for _, k := range kinds {
+		attrs = append(attrs, k, s.n[k])
+	}
+	s.mu.Unlock()
+	l.Info("metadata operations", attrs...)
 }
 
 // Mount is a mounted filer namespace.
@@ -162,9 +196,10 @@ func New(ctx context.Context, opt Options) (*FS, error) {
 	t.MaxIdleConnsPerHost = 64
 	t.ResponseHeaderTimeout = opt.OpTimeout
 	hc := &http.Client{Transport: t}
+	stats := newOpStats()
 	fsys := &FS{
-		opt: opt, log: opt.Logger, root: root,
-		filer:   &filerClient{base: "http://" + opt.Filer, http: hc, timeout: opt.OpTimeout},
+		opt: opt, log: opt.Logger, root: root, stats: stats,
+		filer:   &filerClient{base: "http://" + opt.Filer, http: hc, timeout: opt.OpTimeout, stats: stats},
 		blobs:   client.New(opt.Masters, client.Options{}),
 		meta:    newMetaCache(),
 		bufs:    newBufferPool(int(opt.ChunkSize), opt.WriteBuffers),
@@ -187,7 +222,7 @@ func New(ctx context.Context, opt Options) (*FS, error) {
 	if errors.Is(err, filer.ErrNotFound) {
 		now := time.Now()
 		e = &filer.Entry{FullPath: root, Mode: filer.DefaultDirMode, Mtime: now, Crtime: now}
-		err = fsys.filer.save(ctx, e)
+		err = fsys.filer.save(ctx, e, true)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("filer %s: %w", opt.Filer, err)
@@ -255,6 +290,7 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 			fsys.log.Warn("metadata not saved at unmount", "err", err)
 		}
 		scancel()
+		fsys.stats.log(fsys.log)
 		close(m.done)
 	}()
 	go func() {
@@ -448,8 +484,9 @@ func (fsys *FS) lookupEntry(ctx context.Context, p string, full bool) (*filer.En
 }
 
 // commit saves the entry of node n (at its current path) to the filer,
-// unless n was unlinked meanwhile.
-func (fsys *FS) commit(ctx context.Context, n *node, e *filer.Entry) error {
+// unless n was unlinked meanwhile; durable asks the filer to have it on
+// stable storage before it answers.
+func (fsys *FS) commit(ctx context.Context, n *node, e *filer.Entry, durable bool) error {
 	fsys.tree.RLock()
 	defer fsys.tree.RUnlock()
 	if n.unlinked.Load() {
@@ -458,25 +495,49 @@ func (fsys *FS) commit(ctx context.Context, n *node, e *filer.Entry) error {
 	if p, ok := fsys.nodePath(n); ok {
 		e.FullPath = p
 	}
-	if err := fsys.filer.save(ctx, e); err != nil {
+	if err := fsys.filer.save(ctx, e, durable); err != nil {
 		fsys.meta.invalidate(e.FullPath)
 		return err
 	}
-	fsys.meta.put(e)
+	n.unsynced.Store(!durable)
+	fsys.meta.putLocal(e)
 	return nil
 }
 
 // stage makes e the node's entry: visible to this mount at once, saved
-// to the filer by the write-back; the result closes once it is saved.
-func (fsys *FS) stage(n *node, e *filer.Entry) *pendingSave {
+// to the filer by the write-back now (else after writeBackDelay), on
+// stable storage when durable; the result's done closes once it is saved.
+func (fsys *FS) stage(n *node, e *filer.Entry, now, durable bool) *pendingSave {
 	fsys.tree.RLock()
 	if p, ok := fsys.nodePath(n); ok {
 		e.FullPath = p
 	}
-	p := fsys.wb.enqueue(n, e)
+	p := fsys.wb.enqueue(n, e, now, durable)
 	fsys.tree.RUnlock()
 	fsys.meta.putLocal(e)
 	return p
+}
+
+// save stages e as the node's entry and waits until the filer applied it
+// (durable: and has it on stable storage).
+func (fsys *FS) save(ctx context.Context, n *node, e *filer.Entry, durable bool) error {
+	return fsys.await(ctx, fsys.stage(n, e, true, durable))
+}
+
+// await waits for a staged save. A save the filer does not answer in
+// time fails after about twice OpTimeout (one for a save before it in
+// the queue); the write-back goes on trying.
+func (fsys *FS) await(ctx context.Context, p *pendingSave) error {
+	t := time.NewTimer(2 * fsys.opt.OpTimeout)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("%w: save of %s not answered", ErrFilerUnreachable, p.path)
+	}
 }
 
 // settle saves every pending entry before a rename or delete, so none

@@ -34,6 +34,9 @@ type node struct {
 	// unlinked is set when the entry was deleted through this mount, so a
 	// handle still open does not bring it back when it commits.
 	unlinked atomic.Bool
+	// unsynced: the last save of the entry was not durable (close,
+	// chmod...); an fsync saves it again, durably.
+	unsynced atomic.Bool
 }
 
 var (
@@ -159,6 +162,7 @@ func (n *node) adoptKid(name string, c *node) {
 }
 
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	n.fsys.stats.add("fuse lookup")
 	e, err := n.fsys.lookup(n.fsys.opCtx(), n.childPath(name))
 	if err != nil {
 		return nil, errno(err)
@@ -174,6 +178,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 }
 
 func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fsys.stats.add("fuse getattr")
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return errno(err)
@@ -182,8 +187,11 @@ func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 	return 0
 }
 
-// update changes the node's entry with fn and stages it: through the
-// open file's working entry when there is one.
+// update changes the node's entry with fn and saves it, returning once
+// the filer applied it. An open file's working entry is changed; while
+// the file holds written bytes not yet saved, the change is saved with
+// them by the next close (so a program that writes, then sets times and
+// modes on the open file, as tar does, costs one save).
 func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, syscall.Errno) {
 	ctx := n.fsys.opCtx()
 	if f := n.openFile(); f != nil {
@@ -193,12 +201,15 @@ func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, sysc
 			f.mu.Unlock()
 			return nil, en
 		}
+		writing := f.dirty()
 		f.entry = e
 		f.gen++
 		f.viewOK = false
 		f.mu.Unlock()
-		if err := f.flush(ctx, n, false); err != nil {
-			return nil, errno(err)
+		if !writing {
+			if err := f.flush(ctx, n, false); err != nil {
+				return nil, errno(err)
+			}
 		}
 		return f.snapshot(), 0
 	}
@@ -210,11 +221,14 @@ func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, sysc
 	if en := fn(e); en != 0 {
 		return nil, en
 	}
-	n.fsys.stage(n, e)
+	if err := n.fsys.save(ctx, n, e, false); err != nil {
+		return nil, errno(err)
+	}
 	return e, 0
 }
 
 func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	n.fsys.stats.add("fuse setattr")
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -261,6 +275,7 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 }
 
 func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	n.fsys.stats.add("fuse readdir")
 	dir := n.path()
 	// Entries this mount made and not saved yet are part of the folder.
 	// They are taken before the listing: one saved in between is then in
@@ -295,8 +310,10 @@ func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	return fs.NewListDirStream(list), 0
 }
 
-// create stages a new entry at the child name unless one is there.
-func (n *node) create(ctx context.Context, name string, e *filer.Entry) (*node, *fs.Inode, syscall.Errno) {
+// create makes a new entry at the child name unless one is there: saved
+// before it returns, unless it is a file being opened (staged: its save
+// comes with the close, or after writeBackDelay).
+func (n *node) create(ctx context.Context, name string, e *filer.Entry, open bool) (*node, *fs.Inode, syscall.Errno) {
 	if n.fsys.opt.ReadOnly {
 		return nil, nil, syscall.EROFS
 	}
@@ -311,13 +328,25 @@ func (n *node) create(ctx context.Context, name string, e *filer.Entry) (*node, 
 	e.UID, e.GID = callerIDs(ctx)
 	ch := n.newChild(ctx, name, e)
 	cn := ch.Operations().(*node)
-	n.fsys.stage(cn, e)
+	if open {
+		n.fsys.stage(cn, e, false, false)
+		return cn, ch, 0
+	}
+	if err := n.fsys.save(n.fsys.opCtx(), cn, e, false); err != nil {
+		// Forget the child: the kernel gets an error, not the inode.
+		if c := n.dropKid(name); c != nil {
+			c.unlinked.Store(true)
+		}
+		n.fsys.meta.invalidate(e.FullPath)
+		return nil, nil, errno(err)
+	}
 	return cn, ch, 0
 }
 
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	n.fsys.stats.add("fuse mkdir")
 	e := &filer.Entry{Mode: os.ModeDir | goMode(mode&0o7777)}
-	_, ch, en := n.create(ctx, name, e)
+	_, ch, en := n.create(ctx, name, e, false)
 	if en != 0 {
 		return nil, en
 	}
@@ -327,8 +356,9 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 }
 
 func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	n.fsys.stats.add("fuse symlink")
 	e := &filer.Entry{Mode: os.ModeSymlink | 0o777, SymlinkTarget: target}
-	_, ch, en := n.create(ctx, name, e)
+	_, ch, en := n.create(ctx, name, e, false)
 	if en != 0 {
 		return nil, en
 	}
@@ -337,6 +367,7 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 }
 
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	n.fsys.stats.add("fuse readlink")
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return nil, errno(err)
@@ -348,8 +379,9 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 }
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	n.fsys.stats.add("fuse create")
 	e := &filer.Entry{Mode: goMode(mode & 0o7777)}
-	cn, ch, en := n.create(ctx, name, e)
+	cn, ch, en := n.create(ctx, name, e, true)
 	if en == syscall.EEXIST && flags&syscall.O_EXCL == 0 {
 		// Made elsewhere since the kernel looked: open that one.
 		ch, en := n.Lookup(ctx, name, out)
@@ -413,6 +445,7 @@ func (n *node) acquireOrLoad() (*handle, error) {
 }
 
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	n.fsys.stats.add("fuse open")
 	write := flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0 || flags&syscall.O_TRUNC != 0
 	if n.fsys.opt.ReadOnly && write {
 		return nil, 0, syscall.EROFS
@@ -456,11 +489,18 @@ func (n *node) remove(name string) syscall.Errno {
 	return 0
 }
 
-func (n *node) Unlink(ctx context.Context, name string) syscall.Errno { return n.remove(name) }
+func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
+	n.fsys.stats.add("fuse unlink")
+	return n.remove(name)
+}
 
-func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno { return n.remove(name) }
+func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
+	n.fsys.stats.add("fuse rmdir")
+	return n.remove(name)
+}
 
 func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	n.fsys.stats.add("fuse rename")
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -533,6 +573,7 @@ const (
 )
 
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	n.fsys.stats.add("fuse getxattr")
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return 0, errno(err)
@@ -551,6 +592,7 @@ func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, 
 }
 
 func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	n.fsys.stats.add("fuse setxattr")
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -572,6 +614,7 @@ func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 }
 
 func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	n.fsys.stats.add("fuse removexattr")
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -586,6 +629,7 @@ func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
 }
 
 func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	n.fsys.stats.add("fuse listxattr")
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return 0, errno(err)

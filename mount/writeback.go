@@ -11,9 +11,10 @@ import (
 
 // Timing of metadata write-back.
 const (
-	// writeBackDelay is how long a change waits before it is saved, so
-	// the changes a program makes one after another (create, write,
-	// close, chown, chmod, utimes) reach the filer as one save.
+	// writeBackDelay is how long the entry of a file just created waits
+	// before it is saved, so that the create and the close that usually
+	// follows at once reach the filer as one save. Every other change is
+	// due at once and its syscall waits for the save.
 	writeBackDelay = 10 * time.Millisecond
 	// writeBackWorkers saves run at once: the filer's store commits
 	// concurrent transactions with one log sync.
@@ -28,6 +29,9 @@ type pendingSave struct {
 	e    *filer.Entry
 	path string // where e goes, as of the enqueue
 	due  time.Time
+	// durable: the filer must have the entry on stable storage before
+	// it answers (fsync); otherwise applied is enough (close, chmod...).
+	durable bool
 	// done is closed when this version (or a newer one) is saved or
 	// given up; err says which.
 	done chan struct{}
@@ -37,17 +41,19 @@ type pendingSave struct {
 	next *pendingSave
 }
 
-// writeBack saves entries in the background, newest version per node,
-// several at once. Namespace changes (rename, delete) wait for it to be
-// empty first (sync), so a late save never lands on a moved path.
+// writeBack saves entries, newest version per node, several at once: the
+// syscalls that change an entry wait for its save (close, chmod, mkdir...),
+// and a file just created is saved with its close when that comes soon.
+// Namespace changes (rename, delete) wait for it to be empty first (sync),
+// so a late save never lands on a moved path.
 type writeBack struct {
 	fsys *FS
 
 	mu     sync.Mutex
 	byNode map[*node]*pendingSave
 	byPath map[string]*pendingSave
-	// queue holds the saves to start, in due order (every save waits the
-	// same delay); dead and busy ones are skipped when met.
+	// queue holds the saves to start; dead and busy ones are skipped
+	// when met.
 	queue   []*pendingSave
 	wake    chan struct{}
 	idle    *sync.Cond // signalled when a save ends
@@ -63,12 +69,17 @@ func newWriteBack(fsys *FS) *writeBack {
 	return w
 }
 
-// enqueue records e as the node's newest entry, saved after
-// writeBackDelay; the channel closes once it is saved.
-func (w *writeBack) enqueue(n *node, e *filer.Entry) *pendingSave {
+// enqueue records e as the node's newest entry, saved at once when now
+// (else after writeBackDelay) and on stable storage when durable; the
+// result's done closes once it is saved.
+func (w *writeBack) enqueue(n *node, e *filer.Entry, now, durable bool) *pendingSave {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	p := &pendingSave{n: n, e: e, path: e.FullPath, due: time.Now().Add(writeBackDelay), done: make(chan struct{})}
+	due := time.Now()
+	if !now {
+		due = due.Add(writeBackDelay)
+	}
+	p := &pendingSave{n: n, e: e, path: e.FullPath, due: due, durable: durable, done: make(chan struct{})}
 	if old := w.byNode[n]; old != nil {
 		if old.busy {
 			// Saved after the one in flight.
@@ -81,7 +92,9 @@ func (w *writeBack) enqueue(n *node, e *filer.Entry) *pendingSave {
 		}
 		w.fold(old, p)
 		old.dead = true
-		p.due = old.due
+		if old.due.Before(p.due) {
+			p.due = old.due
+		}
 	}
 	w.byNode[n] = p
 	w.byPath[p.path] = p
@@ -93,9 +106,32 @@ func (w *writeBack) enqueue(n *node, e *filer.Entry) *pendingSave {
 	return p
 }
 
+// hurry makes the node's save waiting in the queue (if any) due now and
+// returns the newest version not yet saved, or nil.
+func (w *writeBack) hurry(n *node) *pendingSave {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.byNode[n]
+	if p == nil {
+		return nil
+	}
+	if p.next != nil {
+		p = p.next // queued when the one in flight ends
+	}
+	if now := time.Now(); p.due.After(now) {
+		p.due = now
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	return p
+}
+
 // fold replaces the unsaved version old by p: old's waiters learn of p's
 // save. w.mu is held.
 func (w *writeBack) fold(old, p *pendingSave) {
+	p.durable = p.durable || old.durable
 	if w.byPath[old.path] == old {
 		delete(w.byPath, old.path)
 	}
@@ -176,18 +212,16 @@ func (w *writeBack) due(now bool) []*pendingSave {
 	defer w.mu.Unlock()
 	var out, wait []*pendingSave
 	t := time.Now()
-	i := 0
-	for ; i < len(w.queue); i++ {
-		p := w.queue[i]
+	// The queue is short (files created in the last writeBackDelay, and
+	// changes whose syscall waits), and not in due order: scan it all.
+	for _, p := range w.queue {
 		if p.dead || p.busy || w.byNode[p.n] != p {
 			continue
 		}
-		if !now && t.Before(p.due) {
-			break
-		}
-		if w.byPath[filer.Dir(p.path)] != nil {
-			// Its folder is not saved yet: saved first, the filer would
-			// make the folder itself, with other attributes.
+		if (!now && t.Before(p.due)) || w.byPath[filer.Dir(p.path)] != nil {
+			// Not yet; or its folder is not saved yet: saved first, as
+			// the filer would make the folder itself, with other
+			// attributes.
 			wait = append(wait, p)
 			continue
 		}
@@ -195,7 +229,7 @@ func (w *writeBack) due(now bool) []*pendingSave {
 		w.running++
 		out = append(out, p)
 	}
-	w.queue = append(wait, w.queue[i:]...)
+	w.queue = wait
 	if len(w.queue) == 0 {
 		w.queue = nil // let the backing array go
 	}
@@ -204,7 +238,7 @@ func (w *writeBack) due(now bool) []*pendingSave {
 
 func (w *writeBack) save(p *pendingSave) {
 	ctx, cancel := context.WithTimeout(w.fsys.ctx, w.fsys.opt.OpTimeout)
-	err := w.fsys.commit(ctx, p.n, p.e.Clone())
+	err := w.fsys.commit(ctx, p.n, p.e.Clone(), p.durable)
 	cancel()
 	w.mu.Lock()
 	w.running--
@@ -221,9 +255,17 @@ func (w *writeBack) save(p *pendingSave) {
 		p.err = err
 		close(p.done)
 	case err != nil && w.fsys.ctx.Err() == nil && errno(err) == syscall.EIO:
-		// The filer is away: keep it and try again later.
-		p.due = time.Now().Add(writeBackRetry)
-		w.queue = append(w.queue, p)
+		// The filer is away: the syscall waiting learns it (EIO), and a
+		// copy is kept and tried again later, unless a newer version
+		// comes first.
+		r := &pendingSave{n: p.n, e: p.e, path: p.path, due: time.Now().Add(writeBackRetry), durable: p.durable, done: make(chan struct{})}
+		w.byNode[p.n] = r
+		if w.byPath[p.path] == p {
+			w.byPath[p.path] = r
+		}
+		w.queue = append(w.queue, r)
+		p.err = err
+		close(p.done)
 		w.fsys.log.Warn("metadata save failed, will retry", "path", p.path, "err", err)
 	default:
 		delete(w.byNode, p.n)

@@ -19,17 +19,23 @@ import (
 // The mount's endpoints, under MountPrefix. Bodies are protobuf, so an
 // entry keeps its chunk list, attributes and extended attributes exactly:
 //
-//	GET    entry?path=P                     -> pb.Entry (full_path set), 404 when missing
-//	PUT    entry             body pb.Entry  -> 204: SaveEntry (create or replace, parents made)
-//	DELETE entry?path=P[&recursive=true]    -> 204
-//	POST   rename?from=A&to=B               -> 204
-//	GET    list?path=D[&start=N&limit=L]    -> uvarint-length-framed pb.Entry, name order
+//	GET    entry?path=P                        -> pb.Entry (full_path set), 404 when missing
+//	PUT    entry[?nosync=true]  body pb.Entry -> 204: SaveEntry (create or replace, parents made)
+//	DELETE entry?path=P[&recursive=true]       -> 204
+//	POST   rename?from=A&to=B                  -> 204
+//	GET    list?path=D[&start=N&limit=L]       -> uvarint-length-framed pb.Entry, name order
+//
+// A save with nosync=true is answered once the filer applied it (every
+// client sees it), maybe before it is on stable storage (filer.NoSync):
+// what close(2) promises. Without it the store commit is synced: fsync(2).
 //
 // Errors are {"error": "...", "code": "..."} where code names the filer
 // error (not_found, conflict, not_empty, bad_rename, bad_path,
 // unavailable), so the mount can map it to an errno.
 const (
 	MountPrefix = "/internal/mount/"
+	// MountNoSync is the query parameter of an unsynced save.
+	MountNoSync = "nosync"
 	// EntryContentType is the media type of a protobuf pb.Entry body.
 	EntryContentType = "application/x-weed-entry"
 	// maxEntryBody bounds a PUT body (an entry with a long chunk list).
@@ -118,7 +124,11 @@ func (s *Server) mountSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := filer.FromPB(&m)
-	if err := s.f.SaveEntry(r.Context(), e); err != nil {
+	ctx := r.Context()
+	if r.URL.Query().Get(MountNoSync) == "true" {
+		ctx = filer.NoSync(ctx)
+	}
+	if err := s.f.SaveEntry(ctx, e); err != nil {
 		s.mountFail(w, r, err)
 		return
 	}

@@ -134,9 +134,7 @@ func (s *Store) listPage(ctx context.Context, dir, startName string, inclusive b
 			if err != nil {
 				return fmt.Errorf("embedded: list %s: %w", dir, err)
 			}
-			// DecodeEntry copies what it keeps (protobuf does not alias its
-			// input), so the iterator's value is handed in as it is.
-			e, err := filer.DecodeEntry(filer.Join(dir, name), val)
+			e, err := filer.DecodeEntry(filer.Join(dir, name), append([]byte(nil), val...))
 			if err != nil {
 				return err
 			}

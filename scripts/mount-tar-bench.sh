@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# mount-tar-bench.sh: the metadata-path figures of `weed mount` (issue 8)
+# against local disk, measured in one run on this machine: `tar xf` of a
+# tar of a source tree (default /usr/local/go/src) into a local folder and
+# into the mount, REPS times each (default 3), then once each `tar cf` of
+# the extracted tree, `cp -r` of the source tree and `diff -r` of the copy
+# against the original, local and mount.
+# Needs fusermount3 and about 1 GiB free in $TMPDIR.
+# Usage: scripts/mount-tar-bench.sh [source_dir]; $REPS, $PORT_BASE (ports
+# PORT_BASE+33, +80, +88; default 19500), extra mount flags in $MOUNT_FLAGS,
+# $PROFILE=1 records `perf` CPU profiles (perf.mount.data, perf.server.data)
+# of the mount and server processes during the first mount extraction in
+# $PROFILE_DIR (default: the current folder).
+set -euo pipefail
+
+src=${1:-/usr/local/go/src}
+reps=${REPS:-3}
+base=${PORT_BASE:-19500}
+mport=$((base + 33)) vport=$((base + 80)) fport=$((base + 88))
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/weed-tar-bench.XXXXXX")
+mnt=$work/mnt
+mkdir -p "$work/data" "$work/filerdb" "$work/local" "$mnt"
+bin=$work/weed
+server_pid= mount_pid=
+profile_dir=${PROFILE_DIR:-$PWD}
+
+cleanup() {
+	set +e
+	if [ -n "$mount_pid" ]; then
+		fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -uz "$mnt" 2>/dev/null
+		kill "$mount_pid" 2>/dev/null
+		wait "$mount_pid" 2>/dev/null
+	fi
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+(cd "$root" && go build -o "$bin" .)
+
+"$bin" server -dir="$work/data" -ip=127.0.0.1 -master.port=$mport -volume.port=$vport \
+	-filer -filer.port=$fport -filer.dir="$work/filerdb" -master.mdir="$work/mdir" \
+	-master.volumeSizeLimitMB=1024 -v=warn >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+	if curl -fs "http://127.0.0.1:$fport/" -o /dev/null -H 'Accept: application/json'; then break; fi
+	sleep 0.1
+done
+
+MOUNT_FLAGS=${MOUNT_FLAGS:-}
+# shellcheck disable=SC2086
+"$bin" mount -filer=127.0.0.1:$fport -master=127.0.0.1:$mport -dir="$mnt" -v=warn $MOUNT_FLAGS \
+	>>"$work/mount.log" 2>&1 &
+mount_pid=$!
+for _ in $(seq 1 100); do
+	if mountpoint -q "$mnt"; then break; fi
+	sleep 0.1
+done
+mountpoint -q "$mnt" || { echo "mount did not come up:" >&2; cat "$work/mount.log" >&2; exit 1; }
+
+tar cf "$work/src.tar" -C "$(dirname "$src")" "$(basename "$src")"
+entries=$(tar tf "$work/src.tar" | wc -l)
+
+# secs runs a command and prints its wall time in seconds.
+secs() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}'
+}
+
+ratio() { awk -v l="$1" -v m="$2" 'BEGIN {printf "%.1fx", m / l}'; }
+
+echo "tar xf of $src ($entries entries), local vs mount, $reps runs"
+for i in $(seq 1 "$reps"); do
+	mkdir "$work/local/x$i" "$mnt/x$i"
+	l=$(secs tar xf "$work/src.tar" -C "$work/local/x$i")
+	if [ "${PROFILE:-}" = 1 ] && [ "$i" = 1 ]; then
+		perf record -q -F 499 -g -p "$mount_pid" -o "$profile_dir/perf.mount.data" 2>/dev/null &
+		pm=$!
+		perf record -q -F 499 -g -p "$server_pid" -o "$profile_dir/perf.server.data" 2>/dev/null &
+		ps=$!
+		sleep 0.5
+	fi
+	m=$(secs tar xf "$work/src.tar" -C "$mnt/x$i")
+	if [ "${PROFILE:-}" = 1 ] && [ "$i" = 1 ]; then
+		kill -INT "$pm" "$ps"
+		wait "$pm" "$ps" || true
+	fi
+	printf "run %d: tar xf  local %6.2f s  mount %6.2f s  ratio %s (goal <= 5x)\n" "$i" "$l" "$m" "$(ratio "$l" "$m")"
+done
+
+name=$(basename "$src")
+l=$(secs tar cf "$work/local.tar" -C "$work/local/x1" "$name")
+m=$(secs tar cf "$work/mount.tar" -C "$mnt/x1" "$name")
+printf "tar cf (of x1)  local %6.2f s  mount %6.2f s  ratio %s\n" "$l" "$m" "$(ratio "$l" "$m")"
+l=$(secs cp -r "$src" "$work/local/cp")
+m=$(secs cp -r "$src" "$mnt/cp")
+printf "cp -r           local %6.2f s  mount %6.2f s  ratio %s\n" "$l" "$m" "$(ratio "$l" "$m")"
+l=$(secs diff -r "$src" "$work/local/cp")
+m=$(secs diff -r "$src" "$mnt/cp")
+printf "diff -r         local %6.2f s  mount %6.2f s  ratio %s\n" "$l" "$m" "$(ratio "$l" "$m")"
