@@ -16,6 +16,9 @@ type wbuf struct {
 	data       []byte
 	start, end int64
 
+	// owner keys the file in FS.vsync (its node; nil when unknown).
+	owner any
+
 	done chan struct{} // closed when the upload ended
 	mu   sync.Mutex    // guards data (dropped after the upload), chunk, err
 	up   filer.Chunk
@@ -27,6 +30,9 @@ type wbuf struct {
 // the chunks uploaded since) and the dirty data not yet uploaded.
 type openFile struct {
 	fsys *FS
+	// owner is the node the file's chunks are recorded under for fsync
+	// (set by the first write). Guarded by mu.
+	owner *node
 	// commitMu orders commits: two flushes racing must not let an older
 	// working entry reach the filer after a newer one.
 	commitMu sync.Mutex
@@ -137,8 +143,29 @@ func (f *openFile) seal() {
 	f.active = nil
 	f.fsys.unregisterActive(f)
 	a.done = make(chan struct{})
+	if f.owner != nil {
+		a.owner = f.owner
+	}
 	f.sealed = append(f.sealed, a)
 	go f.fsys.upload(a, f.entry.Collection, f.entry.Replication)
+}
+
+// waitUploads starts the upload of the active buffer (unless the file
+// is small enough to be saved inline) and waits for every upload started.
+// Upload errors are left for flush to report.
+func (f *openFile) waitUploads() {
+	f.mu.Lock()
+	if f.active != nil && !f.inlineable() {
+		f.seal()
+	}
+	waits := make([]chan struct{}, len(f.sealed))
+	for i, w := range f.sealed {
+		waits[i] = w.done
+	}
+	f.mu.Unlock()
+	for _, ch := range waits {
+		<-ch
+	}
 }
 
 // drain moves finished uploads, in write order, into the working entry.
@@ -157,10 +184,8 @@ func (f *openFile) drain() {
 			if f.err == nil {
 				f.err = w.err
 			}
-			// The bytes are lost to the file: the close or fsync that
-			// comes next reports it.
-			f.fsys.bufs.put(w.data)
-			w.data = nil
+			// The bytes are lost to the file (upload gave the buffer
+			// back): the close or fsync that comes next reports it.
 		} else {
 			f.entry.Chunks = append(f.entry.Chunks, w.up)
 			f.viewOK = false

@@ -39,6 +39,9 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	}
 	h.n.fsys.touchIO()
 	h.f.mu.Lock()
+	if h.f.owner == nil {
+		h.f.owner = h.n
+	}
 	h.f.write(data, off)
 	h.f.mu.Unlock()
 	return uint32(len(data)), 0
@@ -53,12 +56,22 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-// Fsync waits until the entry is saved on the filer too.
+// Fsync makes the file durable: its chunks uploaded and synced on the
+// volume servers that hold them, and its entry saved and synced on the
+// filer. Once the uploads ended the two syncs run at once.
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	cctx, cancel := context.WithTimeout(h.n.fsys.opCtx(), h.n.fsys.opt.IOTimeout)
+	fsys := h.n.fsys
+	cctx, cancel := context.WithTimeout(fsys.opCtx(), fsys.opt.IOTimeout)
 	defer cancel()
-	if err := h.f.flush(cctx, h.n, true); err != nil {
-		h.n.fsys.log.Warn("fsync", "path", h.n.path(), "err", err)
+	h.f.waitUploads()
+	synced := make(chan error, 1)
+	go func() { synced <- fsys.vsync.syncFile(cctx, h.n) }()
+	err := h.f.flush(cctx, h.n, true)
+	if serr := <-synced; err == nil && serr != nil {
+		err = serr
+	}
+	if err != nil {
+		fsys.log.Warn("fsync", "path", h.n.path(), "err", err)
 		return errno(err)
 	}
 	return 0

@@ -9,6 +9,7 @@ import (
 
 	"weedfs.dev/weed/client"
 	"weedfs.dev/weed/filer"
+	"weedfs.dev/weed/storage/needle"
 )
 
 // uploadAttempts is how many assign+upload rounds a chunk gets, the
@@ -38,17 +39,20 @@ func (fsys *FS) upload(w *wbuf, collection, replication string) {
 		pause *= 2
 	}
 	chunk.Offset = w.base + w.start
+	if err == nil && !fsys.opt.Fsync {
+		if id, perr := needle.ParseFileID(chunk.Fid); perr == nil {
+			fsys.vsync.uploaded(w.owner, id.VolumeID, int64(len(data)))
+		}
+	}
 	w.mu.Lock()
 	w.up, w.err = chunk, err
+	// Readers now fetch these bytes from the blob, or get the error. The
+	// buffer goes back at once either way: a writer waiting for one must
+	// not wait on a drain that only its own next flush would do.
 	buf := w.data
-	if err == nil {
-		// Readers now fetch these bytes from the blob.
-		w.data = nil
-	}
+	w.data = nil
 	w.mu.Unlock()
-	if err == nil {
-		fsys.bufs.put(buf)
-	}
+	fsys.bufs.put(buf)
 	close(w.done)
 }
 

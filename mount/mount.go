@@ -120,7 +120,9 @@ type FS struct {
 	cache *chunkCache
 	// uploads bounds the chunk uploads in flight.
 	uploads chan struct{}
-	ctx     context.Context // ends when the mount is closed
+	// vsync tracks the volumes files' chunks went to, for fsync.
+	vsync *volumeSyncs
+	ctx   context.Context // ends when the mount is closed
 
 	// tree is held for reading while a path is turned into a filer call,
 	// and for writing by renames and deletes, so no save lands on a path
@@ -211,6 +213,7 @@ func New(ctx context.Context, opt Options) (*FS, error) {
 		ctx: context.WithoutCancel(ctx),
 	}
 	fsys.wb = newWriteBack(fsys)
+	fsys.vsync = newVolumeSyncs(fsys.ctx, fsys.syncVolumes)
 	var disk *diskCache
 	if opt.CacheDir != "" && opt.CacheCapacityMB > 0 {
 		if disk, err = newDiskCache(opt.CacheDir, opt.CacheCapacityMB<<20); err != nil {

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# mount-bench.sh: the data-path figures of `weed mount` (issue 8) against
+# local disk, measured in one run on this machine:
+#   write: dd 1 GiB bs=1M conv=fsync, local file vs a file in the mount;
+#   read:  the same files after drop_caches (and, for the mount, an
+#          unmount + mount so its own caches are cold), bs=1M;
+#   RSS of the mount process idle, and its peak over the copies.
+# Needs root (drop_caches), fusermount3 and about 3 GiB free in $TMPDIR.
+# Usage: scripts/mount-bench.sh [size_mib] (default 1024); extra mount
+# flags in $MOUNT_FLAGS; a bound on the ports in $PORT_BASE.
+set -euo pipefail
+
+size=${1:-1024}
+base=${PORT_BASE:-19300}
+mport=$((base + 33)) vport=$((base + 80)) fport=$((base + 88))
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/weed-mount-bench.XXXXXX")
+mnt=$work/mnt
+mkdir -p "$work/data" "$work/filerdb" "$mnt"
+bin=$work/weed
+server_pid= mount_pid=
+
+cleanup() {
+	set +e
+	if [ -n "$mount_pid" ]; then
+		fusermount3 -u "$mnt" 2>/dev/null
+		kill "$mount_pid" 2>/dev/null
+		wait "$mount_pid" 2>/dev/null
+	fi
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+(cd "$root" && go build -o "$bin" .)
+
+"$bin" server -dir="$work/data" -ip=127.0.0.1 -master.port=$mport -volume.port=$vport \
+	-filer -filer.port=$fport -filer.dir="$work/filerdb" -master.mdir="$work/mdir" \
+	-master.volumeSizeLimitMB=2048 -v=warn >"$work/server.log" 2>&1 &
+server_pid=$!
+# Ready once the master assigns (a leader, a volume server heard) and the
+# filer answers.
+for _ in $(seq 1 300); do
+	if curl -fs "http://127.0.0.1:$mport/dir/assign" -o /dev/null &&
+		curl -fs "http://127.0.0.1:$fport/" -o /dev/null -H 'Accept: application/json'; then
+		break
+	fi
+	sleep 0.1
+done
+
+start_mount() {
+	# shellcheck disable=SC2086
+	"$bin" mount -filer=127.0.0.1:$fport -master=127.0.0.1:$mport -dir="$mnt" -v=warn $MOUNT_FLAGS \
+		>>"$work/mount.log" 2>&1 &
+	mount_pid=$!
+	for _ in $(seq 1 100); do
+		if mountpoint -q "$mnt"; then return; fi
+		sleep 0.1
+	done
+	echo "mount did not come up:" >&2
+	cat "$work/mount.log" >&2
+	exit 1
+}
+
+stop_mount() {
+	fusermount3 -u "$mnt"
+	wait "$mount_pid" || true
+	mount_pid=
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$mount_pid/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$mount_pid/status"; }
+
+# dd_rate prints MB/s (10^6 bytes) from dd's summary line on stdin.
+dd_rate() { awk '/bytes/ && /copied/ {for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) t = $(i-1); printf "%.0f", $1 / t / 1e6}'; }
+
+drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+MOUNT_FLAGS=${MOUNT_FLAGS:-}
+start_mount
+sleep 1
+idle0=$(rss_kb)
+
+local_file=$work/local.bin
+drop
+lw=$(dd if=/dev/zero of="$local_file" bs=1M count="$size" conv=fsync 2>&1 | dd_rate)
+drop
+mw=$(dd if=/dev/zero of="$mnt/big.bin" bs=1M count="$size" conv=fsync 2>&1 | dd_rate)
+hwm_w=$(hwm_kb)
+
+stop_mount
+drop
+start_mount
+lr=$(dd if="$local_file" of=/dev/null bs=1M 2>&1 | dd_rate)
+drop
+mr=$(dd if="$mnt/big.bin" of=/dev/null bs=1M 2>&1 | dd_rate)
+hwm_r=$(hwm_kb)
+got=$(stat -c %s "$mnt/big.bin")
+if [ "$got" != $((size << 20)) ]; then
+	echo "mount file is $got bytes, want $((size << 20))" >&2
+	exit 1
+fi
+sleep 12 # the mount trims its caches after 10 s without I/O
+idle1=$(rss_kb)
+
+awk -v lw="$lw" -v mw="$mw" -v lr="$lr" -v mr="$mr" -v size="$size" \
+	-v i0="$idle0" -v i1="$idle1" -v hw="$hwm_w" -v hr="$hwm_r" 'BEGIN {
+	printf "size             %d MiB, bs=1M\n", size
+	printf "write conv=fsync local %5d MB/s  mount %5d MB/s  ratio %3.0f%% (goal >= 85%%)\n", lw, mw, 100 * mw / lw
+	printf "first read       local %5d MB/s  mount %5d MB/s  ratio %3.0f%% (goal mount >= 900 MB/s)\n", lr, mr, 100 * mr / lr
+	printf "mount RSS        idle %.1f MB at start, %.1f MB after the copies; peak %.1f MB writing, %.1f MB after reading\n", i0/1024, i1/1024, hw/1024, hr/1024
+}'
