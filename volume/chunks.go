@@ -31,8 +31,10 @@ type chunkReader struct {
 	ahead int
 	// local reads a chunk this server holds straight from its store
 	// (ok false: not here, or not plain; then it goes over HTTP, which
-	// answers errors as it always has). nil: always HTTP.
-	local func(ctx context.Context, fid string) (data []byte, ok bool)
+	// answers errors as it always has), into a pooled buffer that release
+	// (when not nil) gives back once data is no longer used. nil: always
+	// HTTP.
+	local localReader
 
 	off  int64
 	body io.ReadCloser // the open chunk stream, positioned at off
@@ -43,6 +45,9 @@ type chunkReader struct {
 	spare   [][]byte      // buffers of consumed fetches, for the next ones
 }
 
+// localReader is chunkReader.local.
+type localReader func(ctx context.Context, fid string) (data []byte, release func(), ok bool)
+
 // chunkFetch is one chunk read ahead into memory.
 type chunkFetch struct {
 	index  int
@@ -50,6 +55,9 @@ type chunkFetch struct {
 	done   chan struct{}
 	data   []byte // valid once done is closed
 	err    error
+	// release gives data's buffer back when it came from the store's
+	// pool (valid once done is closed).
+	release func()
 	// unused is the buffer handed to the fetch when the chunk was read
 	// from the store instead (valid once done is closed).
 	unused []byte
@@ -98,6 +106,39 @@ func (cr *chunkReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo writes the file from the current offset to its end: a chunk held
+// in memory in one write, a streamed one through io.Copy.
+func (cr *chunkReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for cr.off < cr.m.Size {
+		if cr.body == nil {
+			if err := cr.open(); err != nil {
+				return total, err
+			}
+		}
+		var n int64
+		var err error
+		if fc, ok := cr.body.(*fetchedChunk); ok {
+			var k int
+			k, err = w.Write(fc.data[fc.off:])
+			fc.off += k
+			n = int64(k)
+		} else {
+			n, err = io.Copy(w, io.LimitReader(cr.body, cr.end-cr.off))
+		}
+		cr.off += n
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if cr.off < cr.end {
+			return total, fmt.Errorf("chunk ended %d bytes early", cr.end-cr.off)
+		}
+		cr.closeBody()
+	}
+	return total, nil
+}
+
 // open makes body the stream of the chunk holding off: a chunk fetched
 // ahead when it is the next one, else a ranged GET from off.
 func (cr *chunkReader) open() error {
@@ -120,19 +161,22 @@ func (cr *chunkReader) open() error {
 		if f.unused != nil {
 			cr.spare = append(cr.spare, f.unused)
 		}
-		cr.body, cr.end = &fetchedChunk{data: f.data, cr: cr}, ch.Offset+ch.Size
+		cr.body, cr.end = &fetchedChunk{data: f.data, cr: cr, release: f.release}, ch.Offset+ch.Size
 		cr.readAhead(i + 1)
 		return nil
 	}
 	cr.dropFetches()
 	within := cr.off - ch.Offset
 	if cr.local != nil {
-		if data, ok := cr.local(cr.ctx, ch.Fid); ok {
+		if data, release, ok := cr.local(cr.ctx, ch.Fid); ok {
 			if int64(len(data)) != ch.Size {
+				if release != nil {
+					release()
+				}
 				return fmt.Errorf("chunk %s: %d bytes, the manifest says %d", ch.Fid, len(data), ch.Size)
 			}
 			// Not a spare for later fetches: the store's buffer.
-			cr.body, cr.end = &fetchedChunk{data: data[within:]}, ch.Offset+ch.Size
+			cr.body, cr.end = &fetchedChunk{data: data[within:], release: release}, ch.Offset+ch.Size
 			cr.next = i + 1
 			cr.readAhead(i + 1)
 			return nil
@@ -169,11 +213,9 @@ func (cr *chunkReader) readAhead(first int) {
 		}
 		ctx, cancel := context.WithCancel(cr.ctx)
 		f := &chunkFetch{index: cr.next, cancel: cancel, done: make(chan struct{})}
-		var buf []byte
+		var buf []byte // nil: the fetch allocates one if it needs it
 		if n := len(cr.spare); n > 0 && int64(cap(cr.spare[n-1])) >= ch.Size {
 			buf, cr.spare = cr.spare[n-1][:ch.Size], cr.spare[:n-1]
-		} else {
-			buf = make([]byte, ch.Size)
 		}
 		go f.run(ctx, cr.c, cr.local, ch, buf)
 		cr.fetches = append(cr.fetches, f)
@@ -181,17 +223,23 @@ func (cr *chunkReader) readAhead(first int) {
 	}
 }
 
-func (f *chunkFetch) run(ctx context.Context, c *client.Client, local func(context.Context, string) ([]byte, bool), ch client.ChunkInfo, buf []byte) {
+func (f *chunkFetch) run(ctx context.Context, c *client.Client, local localReader, ch client.ChunkInfo, buf []byte) {
 	defer close(f.done)
 	if local != nil {
-		if data, ok := local(ctx, ch.Fid); ok {
+		if data, release, ok := local(ctx, ch.Fid); ok {
 			if int64(len(data)) != ch.Size {
+				if release != nil {
+					release()
+				}
 				f.err = fmt.Errorf("chunk %s: %d bytes, the manifest says %d", ch.Fid, len(data), ch.Size)
 				return
 			}
-			f.data, f.unused = data, buf
+			f.data, f.release, f.unused = data, release, buf
 			return
 		}
+	}
+	if buf == nil {
+		buf = make([]byte, ch.Size)
 	}
 	body, _, err := c.Open(ctx, ch.Fid, client.ReadOptions{})
 	if err != nil {
@@ -220,13 +268,14 @@ func (cr *chunkReader) dropFetches() {
 	cr.next = 0
 }
 
-// fetchedChunk reads a chunk held in memory, and gives its buffer back to
-// the reader's spares once read (when cr is set: a buffer of the reader's
-// own).
+// fetchedChunk reads a chunk held in memory, and gives its buffer back once
+// read: to the store's pool with release, else to the reader's spares
+// (when cr is set: a buffer of the reader's own).
 type fetchedChunk struct {
-	data []byte
-	off  int
-	cr   *chunkReader
+	data    []byte
+	off     int
+	cr      *chunkReader
+	release func()
 }
 
 func (fc *fetchedChunk) Read(p []byte) (int, error) {
@@ -239,10 +288,14 @@ func (fc *fetchedChunk) Read(p []byte) (int, error) {
 }
 
 func (fc *fetchedChunk) Close() error {
-	if fc.data != nil && fc.cr != nil {
+	switch {
+	case fc.release != nil:
+		fc.release()
+		fc.release = nil
+	case fc.data != nil && fc.cr != nil:
 		fc.cr.spare = append(fc.cr.spare, fc.data)
-		fc.data = nil
 	}
+	fc.data = nil
 	return nil
 }
 
