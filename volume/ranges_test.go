@@ -2,13 +2,19 @@ package volume
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"weedfs.dev/weed/client"
 )
 
 // serveContentRange is what http.ServeContent answers to a GET of size
@@ -83,4 +89,72 @@ func FuzzSingleRange(f *testing.F) {
 			t.Fatalf("%q over %d: we answer %q, ServeContent %d %q", v, size, contentRange(start, length, size), code, cr)
 		}
 	})
+}
+
+// Reads share pooled buffers: many at once, whole, ranged and through a
+// manifest, each still gets its own blob's bytes.
+func TestConcurrentPooledReadsKeepTheirBytes(t *testing.T) {
+	s := startServer(t, t.TempDir(), Config{})
+	allocate(t, s, 3)
+	const blobs, size = 6, 200 << 10
+	var all []byte
+	fid := func(i int) string { return "3," + strconv.FormatInt(int64(0x100+i), 16) + "637037d6" }
+	var m client.ChunkManifest
+	for i := 0; i < blobs; i++ {
+		data := make([]byte, size-i*1000) // classes differ a little
+		rand.NewChaCha8([32]byte{byte(i)}).Read(data)
+		if resp, b := do(t, "PUT", s.url+"/"+fid(i), bytes.NewReader(data), map[string]string{"Content-Type": "application/octet-stream"}); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("write: %d %s", resp.StatusCode, b)
+		}
+		m.Chunks = append(m.Chunks, client.ChunkInfo{Fid: fid(i), Offset: int64(len(all)), Size: int64(len(data))})
+		all = append(all, data...)
+	}
+	m.Size = int64(len(all))
+	mb, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, b := do(t, "PUT", s.url+"/"+fid(99)+"?cm=true", bytes.NewReader(mb), nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("manifest: %d %s", resp.StatusCode, b)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 15; k++ {
+				i := (g + k) % blobs
+				c := m.Chunks[i]
+				want, hdr, u := all[c.Offset:c.Offset+c.Size], map[string]string{}, s.url+"/"+fid(i)
+				switch k % 3 {
+				case 1:
+					hdr["Range"] = "bytes=1000-"
+					want = want[1000:]
+				case 2:
+					want, u = all, s.url+"/"+fid(99)
+				}
+				req, _ := http.NewRequest("GET", u, nil)
+				for k, v := range hdr {
+					req.Header.Set(k, v)
+				}
+				resp, err := rawClient.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || !bytes.Equal(got, want) {
+					errs <- fmt.Errorf("GET %s %v: %d bytes (%v), want %d equal ones", u, hdr, len(got), err, len(want))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
