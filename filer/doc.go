@@ -17,7 +17,8 @@
 // # Bookkeeping keys in the store's KV space
 //
 //	"dq/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> fid list: chunks to delete
-//	"up/"  + filer id + "/" + start ns (hex) + "-" + seq (hex) -> fid list: chunks of an upload in flight
+//	"up/"  + filer id + "/" + start ns (hex) + "-" + seq (hex) -> fid list: a reservation of fids
+//	"uu/"  + filer id + "/" + the same suffix + "/" + fid     -> empty: an entry holds this reserved fid
 //	"ev/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> pb.EntryEvent: the change feed
 //
 // A fid list is the fids joined by '\n' (a fid is "<volume>,<key><cookie>"
@@ -39,9 +40,11 @@
 // inline content) are put on the deletion queue in the same store
 // transaction as the entry change, before the caller is answered; a
 // background loop drains the queue with retries, so a filer restart loses
-// no pending deletion. Each chunk's fid is recorded under the upload's "up/"
-// key before the chunk is sent; a successful upload removes the record in
-// the entry's transaction, a failed one moves its fids to the deletion
-// queue, and a filer that starts finds the records its previous life left
-// (same filer id) and queues their fids too.
+// no pending deletion. Chunk fids are assigned in batches (count=N) whose
+// "up/" record is synced before any of them is sent; the transaction that
+// saves an entry marks its chunks' fids under "uu/", a failed upload queues
+// its fids for deletion, and a batch whose fids are all settled is removed
+// with its markers. A filer that starts queues every unmarked fid of the
+// records its previous life left (same filer id): chunks of uploads cut off
+// and fids never sent (reserve.go).
 package filer

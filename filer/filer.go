@@ -92,6 +92,7 @@ type Filer struct {
 	log   *slog.Logger
 	keys  timeKeys
 	bufs  chunkBuffers
+	res   reservations
 	// started is when this filer was made: upload records older than it
 	// were left by a previous life.
 	started time.Time
@@ -139,6 +140,7 @@ func New(store Store, blobs Blobs, opt Options) *Filer {
 		wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	f.keys.seq.Store(rand.Uint64() >> 16)
 	f.bufs.size = opt.ChunkSize
+	f.res.init(f)
 	f.started = opt.Now()
 	f.feed.init()
 	return f
@@ -192,6 +194,7 @@ func (f *Filer) Close() error {
 	}
 	f.mu.Unlock()
 	f.running.Wait()
+	f.res.closeAll()
 	f.feed.close()
 	return nil
 }

@@ -269,10 +269,11 @@ func (f *Filer) WriteFile(ctx context.Context, p string, r io.Reader, attrs File
 		Content: w.content, Chunks: w.chunks,
 		Collection: o.Collection, Replication: o.Replication,
 	}
-	if err := f.saveEntry(ctx, e, rec.forget); err != nil {
-		f.abandon(context.WithoutCancel(ctx), w.fids, rec)
+	if err := f.saveEntry(ctx, e, rec.commit); err != nil {
+		f.abandon(context.WithoutCancel(ctx), rec)
 		return nil, err
 	}
+	rec.settle()
 	return e, nil
 }
 
@@ -357,10 +358,11 @@ func (f *Filer) Append(ctx context.Context, p string, r io.Reader, attrs FileAtt
 	e.FileSize = uint64(base + w.size)
 	e.Md5 = nil
 	e.Mtime = f.now()
-	if err := f.saveEntry(ctx, e, rec.forget); err != nil {
-		f.abandon(context.WithoutCancel(ctx), w.fids, rec)
+	if err := f.saveEntry(ctx, e, rec.commit); err != nil {
+		f.abandon(context.WithoutCancel(ctx), rec)
 		return nil, err
 	}
+	rec.settle()
 	return e, nil
 }
 

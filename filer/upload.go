@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +37,6 @@ type written struct {
 	content []byte // the body when it was kept inside the entry
 	size    int64
 	md5     []byte
-	fids    []string // every fid assigned, for cleanup
 }
 
 // chunkBuffers recycles chunk-sized buffers of the default size, so a busy
@@ -66,9 +63,10 @@ func (p *chunkBuffers) put(b []byte) {
 }
 
 // upload streams r into chunks stored on the volume servers, at most
-// UploadParallel of them in flight, starting at file offset base. The
-// fids are recorded under rec before each chunk is sent. On failure every
-// chunk it stored is queued for deletion and the error returned.
+// UploadParallel of them in flight, starting at file offset base. Each
+// chunk's fid comes from a reservation recorded in the store (reserve.go)
+// and is kept in rec. On failure every fid it took is queued for deletion
+// and the error returned.
 func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOptions, rec *uploadRecord) (*written, error) {
 	size := o.ChunkSize
 	if size <= 0 {
@@ -130,10 +128,9 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 	}
 	for len(buf) > 0 {
 		sem <- struct{}{}
-		a, err := f.assign(ctx, o)
+		x, err := f.res.take(ctx, o)
 		if err == nil {
-			w.fids = append(w.fids, a.Fid)
-			err = rec.add(ctx, a.Fid)
+			rec.add(x)
 		}
 		if err == nil {
 			err = context.Cause(ctx)
@@ -145,7 +142,7 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 			break
 		}
 		wg.Add(1)
-		go func(i int, off int64, data []byte, hashed chan struct{}, a *client.Assignment) {
+		go func(i int, off int64, data []byte, hashed chan struct{}, x reserved) {
 			defer func() { release(data, hashed); <-sem; wg.Done() }()
 			// A chunk already on its way is let finish even when the upload
 			// fails meanwhile: a request cut off client-side may still be
@@ -154,7 +151,18 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 			// and leave it behind. Bounded, so a hung server cannot hold us.
 			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), chunkStoreTimeout)
 			defer scancel()
-			c, err := f.storeChunk(sctx, a, data, off, o)
+			c, err := f.storeChunk(sctx, x, data, off, o)
+			if err != nil && ctx.Err() == nil {
+				// The batch's volume may be full, read-only or gone: a
+				// fresh fid from a fresh assign gets one more try. The
+				// failed fid is deleted whatever becomes of the upload.
+				rec.failed(x)
+				f.res.retire(x)
+				if x, err = f.res.take(sctx, o); err == nil {
+					rec.add(x)
+					c, err = f.storeChunk(sctx, x, data, off, o)
+				}
+			}
 			if err != nil {
 				cancel(err)
 				return
@@ -162,7 +170,7 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 			mu.Lock()
 			chunks[i] = c
 			mu.Unlock()
-		}(index, base+w.size, buf, hashed, a)
+		}(index, base+w.size, buf, hashed, x)
 		index++
 		w.size += int64(len(buf))
 		if eof {
@@ -192,7 +200,7 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 		lastErr = checkMD5(w.md5, o.ContentMD5)
 	}
 	if lastErr != nil {
-		f.abandon(context.WithoutCancel(ctx), w.fids, rec)
+		f.abandon(context.WithoutCancel(ctx), rec)
 		return nil, lastErr
 	}
 	w.chunks = make([]Chunk, index)
@@ -213,17 +221,25 @@ func checkMD5(got, want []byte) error {
 	return nil
 }
 
-func (f *Filer) assign(ctx context.Context, o WriteOptions) (*client.Assignment, error) {
-	ao := client.AssignOptions{Collection: o.Collection, Replication: o.Replication, TTL: o.TTL, DataCenter: o.DataCenter}
-	if ao.Collection == "" {
-		ao.Collection = f.opt.Collection
+// assignKeyOf is o's placement with the filer's defaults filled in.
+func (f *Filer) assignKeyOf(o WriteOptions) assignKey {
+	k := assignKey{collection: o.Collection, replication: o.Replication, ttl: o.TTL, dataCenter: o.DataCenter}
+	if k.collection == "" {
+		k.collection = f.opt.Collection
 	}
-	if ao.Replication == "" {
-		ao.Replication = f.opt.Replication
+	if k.replication == "" {
+		k.replication = f.opt.Replication
 	}
-	if ao.DataCenter == "" {
-		ao.DataCenter = f.opt.DataCenter
+	if k.dataCenter == "" {
+		k.dataCenter = f.opt.DataCenter
 	}
+	return k
+}
+
+// assign asks the master for count consecutive fids placed as o says.
+func (f *Filer) assign(ctx context.Context, o WriteOptions, count uint64) (*client.Assignment, error) {
+	k := f.assignKeyOf(o)
+	ao := client.AssignOptions{Count: count, Collection: k.collection, Replication: k.replication, TTL: k.ttl, DataCenter: k.dataCenter}
 	// A master growing volumes or changing leader refuses assigns for a
 	// moment: try again twice before failing the upload (a spent key is
 	// harmless).
@@ -252,12 +268,12 @@ var ErrBlobs = errors.New("filer: blob store")
 
 // storeChunk sends one chunk, retrying a failed send once (the same bytes
 // to the same fid are stored once).
-func (f *Filer) storeChunk(ctx context.Context, a *client.Assignment, data []byte, off int64, o WriteOptions) (Chunk, error) {
-	uo := client.UploadOptions{Raw: true, Mime: "application/octet-stream", JWT: a.Auth, TTL: o.TTL, Fsync: o.Fsync}
+func (f *Filer) storeChunk(ctx context.Context, x reserved, data []byte, off int64, o WriteOptions) (Chunk, error) {
+	uo := client.UploadOptions{Raw: true, Mime: "application/octet-stream", JWT: x.Auth, TTL: o.TTL, Fsync: o.Fsync}
 	var res *client.UploadResult
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
-		if res, err = f.blobs.Upload(ctx, a.URL, a.Fid, data, uo); err == nil || ctx.Err() != nil {
+		if res, err = f.blobs.Upload(ctx, x.URL, x.Name, data, uo); err == nil || ctx.Err() != nil {
 			break
 		}
 	}
@@ -269,101 +285,95 @@ func (f *Filer) storeChunk(ctx context.Context, a *client.Assignment, data []byt
 		sum := md5.Sum(data)
 		etag = hex.EncodeToString(sum[:])
 	}
-	return Chunk{Fid: a.Fid, Offset: off, Size: uint64(len(data)), ModifiedTsNs: f.now().UnixNano(), ETag: etag}, nil
+	return Chunk{Fid: x.Fid, Offset: off, Size: uint64(len(data)), ModifiedTsNs: f.now().UnixNano(), ETag: etag}, nil
 }
 
-// abandon queues the chunks of a failed upload for deletion and forgets
-// the upload's record (in one transaction, so a crash in between leaves
-// the record, which recovery turns into the same deletions).
-func (f *Filer) abandon(ctx context.Context, fids []string, rec *uploadRecord) {
+// abandon queues every fid of a failed upload for deletion; once that is
+// committed the fids are settled. A store that fails here leaves them
+// unsettled, so their reservation stays recorded and the next life of the
+// filer deletes them.
+func (f *Filer) abandon(ctx context.Context, rec *uploadRecord) {
+	fids := rec.all()
 	err := WithTx(ctx, f.store, func(ctx context.Context) error {
-		if err := f.queueDeletion(ctx, fids); err != nil {
-			return err
-		}
-		return rec.forget(ctx)
+		return f.queueDeletion(ctx, fids)
 	})
 	if err != nil {
 		f.log.Warn("queue chunks of a failed upload", "fids", len(fids), "err", err)
 		return
 	}
+	rec.settle()
 	f.nudgeDeletion()
 }
 
-// uploadRecord is the "up/" record of one upload in flight.
+// uploadRecord holds the reserved fids one upload took.
 type uploadRecord struct {
-	f    *Filer
-	key  []byte
-	mu   sync.Mutex
-	fids []string
+	f   *Filer
+	mu  sync.Mutex
+	ok  []reserved // stored, or on their way
+	bad []reserved // failed to store: deleted even when the upload succeeds
 }
 
 func (f *Filer) newUploadRecord() *uploadRecord {
-	id := f.keys.seq.Add(1)
-	key := uploadPrefix + f.opt.ID + "/" + strconv.FormatUint(uint64(f.now().UnixNano()), 16) + "-" + strconv.FormatUint(id, 16)
-	return &uploadRecord{f: f, key: []byte(key)}
+	return &uploadRecord{f: f}
 }
 
-// add records fid before its chunk is sent.
-func (r *uploadRecord) add(ctx context.Context, fid string) error {
+func (r *uploadRecord) add(x reserved) {
+	r.mu.Lock()
+	r.ok = append(r.ok, x)
+	r.mu.Unlock()
+}
+
+// failed moves x from the stored fids to those to delete.
+func (r *uploadRecord) failed(x reserved) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.fids = append(r.fids, fid)
-	if err := r.f.store.KvPut(ctx, r.key, encodeFids(r.fids)); err != nil {
-		return fmt.Errorf("record upload: %w", err)
+	for i, y := range r.ok {
+		if y == x {
+			r.ok = append(r.ok[:i], r.ok[i+1:]...)
+			break
+		}
 	}
-	return nil
+	r.bad = append(r.bad, x)
 }
 
-// forget removes the record (inside the caller's transaction).
-func (r *uploadRecord) forget(ctx context.Context) error {
+// all lists every fid taken.
+func (r *uploadRecord) all() []string {
 	r.mu.Lock()
-	n := len(r.fids)
-	r.mu.Unlock()
-	if n == 0 {
-		return nil
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.ok)+len(r.bad))
+	for _, xs := range [][]reserved{r.ok, r.bad} {
+		for _, x := range xs {
+			out = append(out, x.Fid)
+		}
 	}
-	return r.f.store.KvDelete(ctx, r.key)
+	return out
 }
 
-// recoverUploads queues the chunks of every upload a previous life of this
-// filer (same ID) left in flight: their entries were never written.
-func (f *Filer) recoverUploads(ctx context.Context) error {
-	prefix := []byte(uploadPrefix + f.opt.ID + "/")
-	type rec struct {
-		key  []byte
-		fids []string
-	}
-	var recs []rec
-	err := f.store.KvScan(ctx, prefix, nil, 0, func(k, v []byte) bool {
-		// Records this life made since it started are uploads in progress.
-		ts, _, _ := strings.Cut(string(k[len(prefix):]), "-")
-		if ns, err := strconv.ParseUint(ts, 16, 64); err == nil && int64(ns) >= f.started.UnixNano() {
-			return true
-		}
-		fids, err := decodeFids(v)
-		if err != nil {
-			f.log.Error("corrupt upload record", "key", string(k), "err", err)
-		}
-		recs = append(recs, rec{key: append([]byte(nil), k...), fids: fids})
-		return true
-	})
-	if err != nil {
+// commit runs inside the transaction that saves the upload's entry: it
+// marks the stored fids as held by an entry and queues the failed ones.
+func (r *uploadRecord) commit(ctx context.Context) error {
+	r.mu.Lock()
+	ok, bad := append([]reserved(nil), r.ok...), append([]reserved(nil), r.bad...)
+	r.mu.Unlock()
+	if err := r.f.res.markUsed(ctx, ok); err != nil {
 		return err
 	}
-	for _, r := range recs {
-		err := WithTx(ctx, f.store, func(ctx context.Context) error {
-			if err := f.queueDeletion(ctx, r.fids); err != nil {
-				return err
-			}
-			return f.store.KvDelete(ctx, r.key)
-		})
-		if err != nil {
-			return err
-		}
+	badFids := make([]string, len(bad))
+	for i, x := range bad {
+		badFids[i] = x.Fid
 	}
-	if len(recs) > 0 {
-		f.nudgeDeletion()
-		f.log.Info("queued chunks of uploads cut off by a restart", "uploads", len(recs))
+	return r.f.queueDeletion(ctx, badFids)
+}
+
+// settle tells the reservations the fids are accounted for, once the
+// entry's transaction (or abandon's) is committed.
+func (r *uploadRecord) settle() {
+	r.mu.Lock()
+	xs := append(append([]reserved(nil), r.ok...), r.bad...)
+	bad := len(r.bad)
+	r.mu.Unlock()
+	r.f.res.settle(xs)
+	if bad > 0 {
+		r.f.nudgeDeletion()
 	}
-	return nil
 }

@@ -147,3 +147,33 @@ func randomBytes(seed uint64, n int) []byte {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// unsettledFids lists the fids that the filer's reservation records in
+// store hold and no entry was marked as holding (filer/reserve.go): fids
+// of uploads in flight or cut off, and fids never used. Every such fid
+// must end up not stored once the filer (or its next life) settles them.
+func unsettledFids(t testing.TB, store filer.Store) []string {
+	t.Helper()
+	ctx := context.Background()
+	marked := map[string]bool{}
+	err := store.KvScan(ctx, []byte("uu/"), nil, 0, func(k, _ []byte) bool {
+		marked[string(k[bytes.LastIndexByte(k, '/')+1:])] = true
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	err = store.KvScan(ctx, []byte("up/"), nil, 0, func(_, v []byte) bool {
+		for _, fid := range strings.Split(string(v), "\n") {
+			if !marked[fid] {
+				out = append(out, fid)
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package filer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"weedfs.dev/weed/filer"
+	"weedfs.dev/weed/filer/filertest"
+)
+
+// kvKeys lists the keys under prefix with their values.
+func kvKeys(t *testing.T, s filer.Store, prefix string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := s.KvScan(context.Background(), []byte(prefix), nil, 0, func(k, v []byte) bool {
+		out[string(k)] = string(v)
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Creates share one reservation: one record of many fids, one marker per
+// chunk an entry holds, the entries' fids among the record's; a clean
+// stop removes record and markers.
+func TestCreatesShareAReservation(t *testing.T) {
+	c := filertest.Start(t, 1, 8)
+	s := newStore(t)
+	f := newFiler(t, c, s, "f1")
+	ctx := context.Background()
+	var chunkFids []string
+	for i := range 10 {
+		body := randomBytes(uint64(i), 2000+i) // above SaveInsideLimit: a blob
+		e, err := f.WriteFile(ctx, fmt.Sprintf("/r/f%d", i), bytes.NewReader(body), filer.FileAttrs{}, filer.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range e.Chunks {
+			chunkFids = append(chunkFids, ch.Fid)
+		}
+		if got := readAll(t, f, e.FullPath, 0, -1); !bytes.Equal(got, body) {
+			t.Fatalf("f%d reads back %d bytes, want %d", i, len(got), len(body))
+		}
+	}
+	recs := kvKeys(t, s, "up/f1/")
+	if len(recs) != 1 {
+		t.Fatalf("%d reservation records for 10 small creates, want 1", len(recs))
+	}
+	var reserved []string
+	for _, v := range recs {
+		reserved = strings.Split(v, "\n")
+	}
+	if len(reserved) < len(chunkFids) {
+		t.Fatalf("record holds %d fids for %d chunks", len(reserved), len(chunkFids))
+	}
+	markers := kvKeys(t, s, "uu/f1/")
+	if len(markers) != len(chunkFids) {
+		t.Fatalf("%d markers for %d chunks", len(markers), len(chunkFids))
+	}
+	seen := map[string]bool{}
+	for _, fid := range chunkFids {
+		if seen[fid] {
+			t.Fatalf("fid %s used twice", fid)
+		}
+		seen[fid] = true
+		found := false
+		for m := range markers {
+			found = found || strings.HasSuffix(m, "/"+fid)
+		}
+		if !found || !strings.Contains("\n"+strings.Join(reserved, "\n")+"\n", "\n"+fid+"\n") {
+			t.Fatalf("chunk fid %s: marked %v, in the record: %v", fid, found, reserved)
+		}
+	}
+	f.Close()
+	if n, m := len(kvKeys(t, s, "up/")), len(kvKeys(t, s, "uu/")); n != 0 || m != 0 {
+		t.Fatalf("after a clean stop: %d records, %d markers left", n, m)
+	}
+}
+
+// A filer that dies with a reservation open: its next life deletes the
+// fids no entry holds and keeps every file whole, then forgets the
+// reservation.
+func TestRestartKeepsChunksOfSavedEntries(t *testing.T) {
+	c := filertest.Start(t, 1, 8)
+	s := filertest.NewMemStore()
+	f1 := newFiler(t, c, s, "f1")
+	ctx := context.Background()
+	bodies := map[string][]byte{}
+	for i := range 5 {
+		p := fmt.Sprintf("/k/f%d", i)
+		bodies[p] = randomBytes(uint64(40+i), 100<<10+i) // two chunks each
+		if _, err := f1.WriteFile(ctx, p, bytes.NewReader(bodies[p]), filer.FileAttrs{}, filer.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A crash: f1's memory is gone, its store stays (f1 is not closed
+	// before f2 starts, so it removes nothing).
+	if len(kvKeys(t, s, "up/f1/")) == 0 {
+		t.Fatal("no reservation recorded")
+	}
+	time.Sleep(2 * time.Millisecond) // f2 starts after f1's records were made
+	f2 := newFiler(t, c, s, "f1")
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { f2.Run(runCtx); close(ran) }()
+	defer func() { stop(); <-ran }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(kvKeys(t, s, "up/f1/")) > 0 || len(kvKeys(t, s, "uu/f1/")) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted filer kept the old reservation")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for {
+		n, err := f2.PendingDeletions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deletions still queued", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for p, want := range bodies {
+		if got := readAll(t, f2, p, 0, -1); !bytes.Equal(got, want) {
+			t.Fatalf("%s after the restart: %d bytes, want %d", p, len(got), len(want))
+		}
+	}
+	if _, err := f2.FindEntry(ctx, "/k/none"); !errors.Is(err, filer.ErrNotFound) {
+		t.Fatal(err)
+	}
+}
