@@ -28,7 +28,9 @@ func EncodeEntry(e *Entry) ([]byte, error) {
 	return b, nil
 }
 
-// DecodeEntry decodes bytes made by EncodeEntry into the entry at path.
+// DecodeEntry decodes bytes made by EncodeEntry into the entry at path. It
+// keeps no reference to b (protobuf copies what it decodes), so a store may
+// pass bytes it will reuse.
 func DecodeEntry(path string, b []byte) (*Entry, error) {
 	var m pb.Entry
 	if err := proto.Unmarshal(b, &m); err != nil {

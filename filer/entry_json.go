@@ -59,41 +59,10 @@ type fidJSON struct {
 	Cookie   uint32 `json:"cookie,omitempty"`
 }
 
-// MarshalJSON writes the entry in SeaweedFS's JSON shape. Ctime and Atime,
-// which weed does not keep, are written as Mtime.
+// MarshalJSON writes the entry in SeaweedFS's JSON shape (AppendJSON).
+// Ctime and Atime, which weed does not keep, are written as Mtime.
 func (e *Entry) MarshalJSON() ([]byte, error) {
-	j := entryJSON{
-		FullPath:      e.FullPath,
-		Mtime:         e.Mtime,
-		Crtime:        e.Crtime,
-		Ctime:         e.Mtime,
-		Atime:         e.Mtime,
-		Mode:          e.Mode,
-		Uid:           e.UID,
-		Gid:           e.GID,
-		Mime:          e.Mime,
-		TtlSec:        e.TTLSec,
-		SymlinkTarget: e.SymlinkTarget,
-		Md5:           e.Md5,
-		FileSize:      e.FileSize,
-		Extended:      e.Extended,
-		Content:       e.Content,
-	}
-	if len(e.Chunks) > 0 {
-		j.Chunks = make([]chunkJSON, len(e.Chunks))
-		for i, c := range e.Chunks {
-			j.Chunks[i] = chunkJSON{
-				FileID:          c.Fid,
-				Offset:          c.Offset,
-				Size:            c.Size,
-				ModifiedTsNs:    c.ModifiedTsNs,
-				ETag:            c.ETag,
-				Fid:             parseFid(c.Fid),
-				IsChunkManifest: c.IsManifest,
-			}
-		}
-	}
-	return json.Marshal(&j)
+	return e.AppendJSON(make([]byte, 0, 512))
 }
 
 // UnmarshalJSON reads what MarshalJSON writes (and SeaweedFS's own entry

@@ -70,17 +70,29 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, dir *filer.E
 		s.writeHTML(w, r, &l)
 		return
 	}
-	b, err := l.appendJSON(make([]byte, 0, 512*len(l.Entries)+256))
+	var buf []byte
+	if p, ok := s.listBufs.Get().(*[]byte); ok {
+		buf = (*p)[:0]
+	}
+	b, err := l.appendJSON(buf)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Write(b)
+	if cap(b) <= maxListBuf {
+		s.listBufs.Put(&b)
+	}
 }
 
-// appendJSON writes the listing as encoding/json would, but splices each
-// entry's MarshalJSON bytes in as they are: encoding/json re-validates and
+// maxListBuf: a listing buffer larger than this (a page of entries with
+// many chunks) is left to the garbage collector rather than kept.
+const maxListBuf = 4 << 20
+
+// appendJSON writes the listing as encoding/json would, but appends each
+// entry's JSON in place (Entry.AppendJSON): encoding/json re-validates and
 // compacts every Marshaler's output, which doubled the cost of a page.
 func (l *listing) appendJSON(b []byte) ([]byte, error) {
 	str := func(v string) {
@@ -96,11 +108,10 @@ func (l *listing) appendJSON(b []byte) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		eb, err := e.MarshalJSON()
-		if err != nil {
+		var err error
+		if b, err = e.AppendJSON(b); err != nil {
 			return nil, fmt.Errorf("encode entry %s: %w", e.FullPath, err)
 		}
-		b = append(b, eb...)
 	}
 	b = append(b, `],"Limit":`...)
 	b = strconv.AppendInt(b, int64(l.Limit), 10)

@@ -134,7 +134,9 @@ func (s *Store) listPage(ctx context.Context, dir, startName string, inclusive b
 			if err != nil {
 				return fmt.Errorf("embedded: list %s: %w", dir, err)
 			}
-			e, err := filer.DecodeEntry(filer.Join(dir, name), append([]byte(nil), val...))
+			// DecodeEntry copies what it keeps (protobuf does not alias its
+			// input), so the iterator's value is handed in as it is.
+			e, err := filer.DecodeEntry(filer.Join(dir, name), val)
 			if err != nil {
 				return err
 			}
