@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hanwen/go-fuse/v2/fuse"
+
 	"weedfs.dev/weed/filer"
 )
 
@@ -325,15 +327,20 @@ func truncateEntry(e *filer.Entry, size uint64) {
 	e.FileSize = size
 }
 
-// read fills dest from file offset off and returns how many bytes the file
-// has there.
-func (f *openFile) read(ctx context.Context, dest []byte, off int64) (int, error) {
+// read returns the file's bytes from offset off, at most len(dest) of
+// them (fewer at its end), in dest or, when they lie in one window of the
+// read cache, as that window itself (no copy; released once the kernel
+// has them). The file's lock is held only to look at its state: fetching
+// chunks goes on without it, so the kernel's concurrent reads (and
+// writers) of the file do not wait for each other, unless dirty buffers
+// overlay what is read.
+func (f *openFile) read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.drain()
 	size := int64(f.entry.FileSize)
 	if off >= size {
-		return 0, nil
+		f.mu.Unlock()
+		return fuse.ReadResultData(nil), nil
 	}
 	n := int(min(int64(len(dest)), size-off))
 	buf := dest[:n]
@@ -343,24 +350,45 @@ func (f *openFile) read(ctx context.Context, dest []byte, off int64) (int, error
 			k = copy(buf, f.entry.Content[off:])
 		}
 		clear(buf[k:])
-	} else {
-		if !f.viewOK {
-			f.view = buildView(f.entry.Chunks)
-			f.viewOK = true
-		}
-		seq := off == f.readEnd
-		if err := f.fsys.readView(ctx, f.view, buf, off, seq); err != nil {
-			return 0, err
-		}
+		f.mu.Unlock()
+		return fuse.ReadResultData(buf), nil
 	}
+	if !f.viewOK {
+		f.view = buildView(f.entry.Chunks)
+		f.viewOK = true
+	}
+	v := f.view // never changed once built
+	seq := f.sequential(off)
 	f.readEnd = off + int64(n)
-	for _, w := range f.sealed {
-		if err := f.fsys.overlay(ctx, w, buf, off); err != nil {
-			return 0, err
+	if f.active != nil || len(f.sealed) > 0 {
+		defer f.mu.Unlock()
+		if err := f.fsys.readView(ctx, v, buf, off, seq); err != nil {
+			return nil, err
 		}
+		for _, w := range f.sealed {
+			if err := f.fsys.overlay(ctx, w, buf, off); err != nil {
+				return nil, err
+			}
+		}
+		if f.active != nil {
+			f.fsys.overlay(ctx, f.active, buf, off)
+		}
+		return fuse.ReadResultData(buf), nil
 	}
-	if f.active != nil {
-		f.fsys.overlay(ctx, f.active, buf, off)
+	f.mu.Unlock()
+	if r, err := f.fsys.readWindow(ctx, v, off, n, seq); r != nil || err != nil {
+		return r, err
 	}
-	return n, nil
+	if err := f.fsys.readView(ctx, v, buf, off, seq); err != nil {
+		return nil, err
+	}
+	return fuse.ReadResultData(buf), nil
+}
+
+// sequential reports whether a read at off continues the last one. The
+// kernel sends a sequential reader's requests several at once, and they
+// may arrive a little out of order. f.mu is held.
+func (f *openFile) sequential(off int64) bool {
+	const slack = 4 << 20
+	return off >= f.readEnd-slack && off <= f.readEnd+slack
 }

@@ -25,12 +25,12 @@ var (
 
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	h.n.fsys.touchIO()
-	n, err := h.f.read(h.n.fsys.opCtx(), dest, off)
+	r, err := h.f.read(h.n.fsys.opCtx(), dest, off)
 	if err != nil {
 		h.n.fsys.log.Warn("read", "path", h.n.path(), "off", off, "err", err)
 		return nil, errno(err)
 	}
-	return fuse.ReadResultData(dest[:n]), 0
+	return r, 0
 }
 
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {

@@ -69,7 +69,7 @@ func (fsys *FS) uploadOnce(data []byte, collection, replication string) (filer.C
 	if err != nil {
 		return filer.Chunk{}, err
 	}
-	r, err := fsys.blobs.Upload(ctx, a.URL, a.Fid, data, client.UploadOptions{Raw: true, JWT: a.Auth, Fsync: fsys.opt.Fsync})
+	r, err := fsys.chunkw.Put(ctx, a.URL, a.Fid, data, client.UploadOptions{JWT: a.Auth, Fsync: fsys.opt.Fsync})
 	if err != nil {
 		return filer.Chunk{}, err
 	}
@@ -93,9 +93,12 @@ func (fsys *FS) fetch(ctx context.Context, fid string, off int64, dst []byte) er
 
 // readView fills buf with file bytes [off, off+len(buf)) laid out by v,
 // zeros where no chunk is. When seq, the windows after buf are fetched in
-// the background.
+// the background, starting before buf's own.
 func (fsys *FS) readView(ctx context.Context, v view, buf []byte, off int64, seq bool) error {
 	end := off + int64(len(buf))
+	if seq {
+		fsys.readAhead(v, end)
+	}
 	pos := off
 	for i := v.find(off); i < len(v) && v[i].start < end; i++ {
 		p := v[i]
@@ -110,9 +113,6 @@ func (fsys *FS) readView(ctx context.Context, v view, buf []byte, off int64, seq
 		pos = stop
 	}
 	clear(buf[pos-off:])
-	if seq {
-		fsys.readAhead(v, end)
-	}
 	return nil
 }
 

@@ -122,7 +122,9 @@ type FS struct {
 	uploads chan struct{}
 	// vsync tracks the volumes files' chunks went to, for fsync.
 	vsync *volumeSyncs
-	ctx   context.Context // ends when the mount is closed
+	// chunkw uploads chunks (one writev each, see client.ChunkWriter).
+	chunkw *client.ChunkWriter
+	ctx    context.Context // ends when the mount is closed
 
 	// tree is held for reading while a path is turned into a filer call,
 	// and for writing by renames and deletes, so no save lands on a path
@@ -214,6 +216,7 @@ func New(ctx context.Context, opt Options) (*FS, error) {
 	}
 	fsys.wb = newWriteBack(fsys)
 	fsys.vsync = newVolumeSyncs(fsys.ctx, fsys.syncVolumes)
+	fsys.chunkw = client.NewChunkWriter(opt.UploadParallel)
 	var disk *diskCache
 	if opt.CacheDir != "" && opt.CacheCapacityMB > 0 {
 		if disk, err = newDiskCache(opt.CacheDir, opt.CacheCapacityMB<<20); err != nil {
