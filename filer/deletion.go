@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/security"
 )
 
 // deleteBatch is how many queue records one round of the deletion loop
@@ -113,7 +114,8 @@ func (f *Filer) DrainDeletions(ctx context.Context) (left bool, err error) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				if derr := f.blobs.Delete(ctx, fid, ""); derr != nil && !errors.Is(derr, client.ErrNotFound) {
+				derr := f.deleteChunk(ctx, fid)
+				if derr != nil && !errors.Is(derr, client.ErrNotFound) {
 					mu.Lock()
 					failed = true
 					if len(errs) < 4 {
@@ -145,4 +147,14 @@ func (f *Filer) PendingDeletions(ctx context.Context) (int, error) {
 		return true
 	})
 	return n, err
+}
+
+// deleteChunk deletes one fid, signed with the cluster's write key when
+// it has one (a fresh token per fid: a round may outlast one).
+func (f *Filer) deleteChunk(ctx context.Context, fid string) error {
+	token, err := security.Sign(f.opt.Security.Write, fid, f.now())
+	if err != nil {
+		return err
+	}
+	return f.blobs.Delete(ctx, fid, token)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/security"
 )
 
 // Errors of the namespace, compared with errors.Is. ErrNotFound and
@@ -81,6 +82,11 @@ type Options struct {
 	Logger      *slog.Logger
 	// Now is the clock (nil: time.Now); tests of retention set it.
 	Now func() time.Time
+	// Security holds the cluster's signing keys (security.toml): with a
+	// write key the filer signs each chunk deletion it sends, with a read
+	// key each chunk read, as volume servers that check tokens require.
+	// Uploads carry the token the master's assign returns.
+	Security security.Config
 }
 
 // Filer is a namespace over a Store and a cluster of blobs. It is safe for

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/security"
 )
 
 // ErrShortChunk: a volume server returned fewer bytes than a chunk holds.
@@ -174,7 +175,11 @@ func (f *Filer) drain(rs []chan fetched) {
 
 // fetch reads one span into a buffer.
 func (f *Filer) fetch(ctx context.Context, s span) ([]byte, error) {
-	body, _, err := f.blobs.Open(ctx, s.fid, client.ReadOptions{Offset: s.offset, Length: s.length})
+	token, err := security.Sign(f.opt.Security.Read, s.fid, f.now())
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := f.blobs.Open(ctx, s.fid, client.ReadOptions{Offset: s.offset, Length: s.length, JWT: token})
 	if err != nil {
 		return nil, fmt.Errorf("%w: read chunk %s: %w", ErrBlobs, s.fid, err)
 	}

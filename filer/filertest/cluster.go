@@ -17,6 +17,7 @@ import (
 	"weedfs.dev/weed/client"
 	"weedfs.dev/weed/master"
 	"weedfs.dev/weed/raft"
+	"weedfs.dev/weed/security"
 	"weedfs.dev/weed/storage"
 	"weedfs.dev/weed/storage/vfs"
 	"weedfs.dev/weed/volume"
@@ -52,6 +53,13 @@ func listen(t testing.TB) (net.Listener, int) {
 // volumes) until the test ends, and waits until the master assigns.
 func Start(t testing.TB, n, maxVolumes int) *Cluster {
 	t.Helper()
+	return StartSecure(t, n, maxVolumes, security.Config{})
+}
+
+// StartSecure is Start with the master and volume servers checking
+// tokens with sec's keys, as security.toml would have them do.
+func StartSecure(t testing.TB, n, maxVolumes int, sec security.Config) *Cluster {
+	t.Helper()
 	pulse := 150 * time.Millisecond
 	ln, port := listen(t)
 	rc := raft.DefaultConfig()
@@ -59,7 +67,7 @@ func Start(t testing.TB, n, maxVolumes int) *Cluster {
 	rc.ElectionTicks = 10
 	rc.HeartbeatTicks = 2
 	m, err := master.New(master.Config{IP: "127.0.0.1", Port: port, Raft: &rc, Pulse: pulse,
-		VolumeSizeLimitMB: 1024, Logger: Logger().With("master", port)})
+		VolumeSizeLimitMB: 1024, Security: sec, Logger: Logger().With("master", port)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +84,7 @@ func Start(t testing.TB, n, maxVolumes int) *Cluster {
 	})
 	c := &Cluster{Master: m.Addr()}
 	for range n {
-		c.startVolume(t, maxVolumes, pulse)
+		c.startVolume(t, maxVolumes, pulse, sec)
 	}
 	c.Client = client.New([]string{c.Master}, client.Options{})
 	deadline := time.Now().Add(20 * time.Second)
@@ -95,7 +103,7 @@ func Start(t testing.TB, n, maxVolumes int) *Cluster {
 	return c
 }
 
-func (c *Cluster) startVolume(t testing.TB, maxVolumes int, pulse time.Duration) {
+func (c *Cluster) startVolume(t testing.TB, maxVolumes int, pulse time.Duration, sec security.Config) {
 	t.Helper()
 	store, err := storage.OpenStore(context.Background(), vfs.Default(),
 		[]storage.DiskLocation{{Dir: t.TempDir(), MaxVolumes: maxVolumes}}, Logger(), storage.StoreOptions{})
@@ -104,7 +112,7 @@ func (c *Cluster) startVolume(t testing.TB, maxVolumes int, pulse time.Duration)
 	}
 	ln, port := listen(t)
 	vs := volume.New(volume.Config{IP: "127.0.0.1", Port: port, Masters: []string{c.Master},
-		HeartbeatInterval: pulse, Version: "test", FileSizeLimit: 1 << 30, Logger: Logger()}, store)
+		HeartbeatInterval: pulse, Version: "test", FileSizeLimit: 1 << 30, Security: sec, Logger: Logger()}, store)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &http.Server{Handler: vs.Handler()}
 	go srv.Serve(ln)
