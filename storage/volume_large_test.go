@@ -109,3 +109,30 @@ func TestLargeNeedleWriteAndPooledRead(t *testing.T) {
 		t.Fatalf("pooled read of a damaged large needle: %v, want a checksum error", err)
 	}
 }
+
+// A CRC the caller computed as the data arrived is stored as given: the
+// right one gives the record Append would write, a wrong one a record no
+// read serves.
+func TestWriteWithCallerCRC(t *testing.T) {
+	v := mustCreate(t, vfs.Default(), t.TempDir(), VolumeOptions{})
+	defer v.Close()
+	data := testData(300<<10, 1)
+	var crc uint32
+	for p := data; len(p) > 0; p = p[min(len(p), 1000):] {
+		crc = needle.UpdateCRC(crc, p[:min(len(p), 1000)])
+	}
+	res := mustWrite(t, v, newTestNeedle(1, 1, len(data), 1), WriteOptions{DataCRC: &crc})
+	if res.Checksum != needle.CRC(data) {
+		t.Fatalf("stored checksum %08x, want %08x", res.Checksum, needle.CRC(data))
+	}
+	checkRead(t, v, 1, 1, data)
+	// The same bytes again, with the CRC: unchanged.
+	if res := mustWrite(t, v, newTestNeedle(1, 1, len(data), 1), WriteOptions{DataCRC: &crc}); !res.Unchanged {
+		t.Fatal("identical rewrite with a caller CRC was not found unchanged")
+	}
+	wrong := crc ^ 0x10
+	mustWrite(t, v, newTestNeedle(2, 1, len(data), 2), WriteOptions{DataCRC: &wrong})
+	if _, err := v.Read(context.Background(), 2, 1, ReadOptions{}); !errors.Is(err, needle.ErrChecksum) {
+		t.Fatalf("needle stored with a wrong caller CRC: read gives %v, want a checksum error", err)
+	}
+}

@@ -25,6 +25,11 @@ type WriteOptions struct {
 	// Fsync makes the write durable (.dat and .idx synced) before Write
 	// returns, sharing the sync with concurrent writers.
 	Fsync bool
+	// DataCRC, when set, is the CRC-32C of n.Data (needle.UpdateCRC) the
+	// caller computed as the bytes arrived, while they were in the CPU's
+	// cache: a large blob is then not read once more to checksum it. It
+	// is stored as given; a wrong one makes every read of the needle fail.
+	DataCRC *uint32
 }
 
 // WriteResult describes a stored needle.
@@ -62,7 +67,7 @@ func (v *Volume) Write(ctx context.Context, n *needle.Needle, opts WriteOptions)
 		n.Checksum = 0
 	}
 	v.wmu.Lock()
-	res, seq, err := v.appendNeedle(n)
+	res, seq, err := v.appendNeedle(n, opts.DataCRC)
 	v.wmu.Unlock()
 	if err != nil {
 		return WriteResult{}, fmt.Errorf("write needle %x to volume %d: %w", n.ID, v.id, err)
@@ -76,8 +81,15 @@ func (v *Volume) Write(ctx context.Context, n *needle.Needle, opts WriteOptions)
 }
 
 // appendNeedle does the work of Write under wmu and returns the sequence
-// number a sync must reach to make the result durable.
-func (v *Volume) appendNeedle(n *needle.Needle) (WriteResult, uint64, error) {
+// number a sync must reach to make the result durable. crc, when set, is
+// the CRC of n.Data.
+func (v *Volume) appendNeedle(n *needle.Needle, crc *uint32) (WriteResult, uint64, error) {
+	dataCRC := func() uint32 {
+		if crc != nil {
+			return *crc
+		}
+		return needle.CRC(n.Data)
+	}
 	v.mu.RLock()
 	closed, readOnly, ttl, seq := v.closed, v.readOnly, v.sb.TTL, v.writeSeq
 	old, found := v.nm.Get(n.ID)
@@ -89,13 +101,13 @@ func (v *Volume) appendNeedle(n *needle.Needle) (WriteResult, uint64, error) {
 		return WriteResult{}, 0, ErrReadOnly
 	}
 	if found && !old.Deleted() {
-		unchanged, err := v.sameAsStored(n, old, ttl.IsEmpty())
+		unchanged, err := v.sameAsStored(n, dataCRC, old, ttl.IsEmpty())
 		if err != nil {
 			return WriteResult{}, 0, err
 		}
 		if unchanged {
 			// seq: the stored copy may itself still wait for a sync.
-			return WriteResult{Offset: old.ByteOffset(), Size: old.Size, Checksum: needle.CRC(n.Data), Unchanged: true}, seq, nil
+			return WriteResult{Offset: old.ByteOffset(), Size: old.Size, Checksum: dataCRC(), Unchanged: true}, seq, nil
 		}
 	}
 	if v.sb.Version == needle.Version3 {
@@ -105,7 +117,14 @@ func (v *Volume) appendNeedle(n *needle.Needle) (WriteResult, uint64, error) {
 	rec := parts[:1]
 	if len(n.Data) >= minWrittenAround {
 		// A large blob goes to disk from the buffer it arrived in.
-		buf, split, err := n.AppendAround(v.wbuf[:0], v.sb.Version)
+		var buf []byte
+		var split int
+		var err error
+		if crc != nil {
+			buf, split, err = n.AppendAroundChecksum(v.wbuf[:0], v.sb.Version, *crc)
+		} else {
+			buf, split, err = n.AppendAround(v.wbuf[:0], v.sb.Version)
+		}
 		if err != nil {
 			return WriteResult{}, 0, err
 		}
@@ -136,7 +155,7 @@ func (v *Volume) appendNeedle(n *needle.Needle) (WriteResult, uint64, error) {
 // sameAsStored checks n against the live needle stored at old: another
 // cookie is an error; with checkSame it reports whether the data is
 // identical (SeaweedFS's isFileUnchanged). wmu must be held.
-func (v *Volume) sameAsStored(n *needle.Needle, old mapValue, checkSame bool) (bool, error) {
+func (v *Volume) sameAsStored(n *needle.Needle, dataCRC func() uint32, old mapValue, checkSame bool) (bool, error) {
 	cookie, checksum, err := v.readCookieChecksum(old)
 	if err != nil {
 		return false, fmt.Errorf("read existing needle: %w", err)
@@ -144,7 +163,7 @@ func (v *Volume) sameAsStored(n *needle.Needle, old mapValue, checkSame bool) (b
 	if cookie != n.Cookie {
 		return false, fmt.Errorf("%w: needle %x has cookie %08x, not %08x", ErrCookieMismatch, n.ID, cookie, n.Cookie)
 	}
-	if !checkSame || checksum != needle.CRC(n.Data) {
+	if !checkSame || checksum != dataCRC() {
 		return false, nil
 	}
 	stored, err := v.readRecord(n.ID, old, v.datSize, nil)

@@ -74,6 +74,7 @@ func (u *upload) maybeCompress() {
 	if buf.Len()*10 < len(u.data)*9 {
 		u.data = buf.Bytes()
 		u.gzipped = true
+		u.crc = nil // of the bytes before compression
 	}
 }
 

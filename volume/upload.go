@@ -45,6 +45,9 @@ type upload struct {
 	contentMD5   string
 	replicate    bool // ?type=replicate: a copy from the primary
 	fsync        bool
+	// crc is the CRC-32C of data, computed as a raw body arrived; nil
+	// when not known (the store computes it then).
+	crc *uint32
 }
 
 // parseUpload reads a POST or PUT body the way SeaweedFS does: multipart
@@ -143,7 +146,7 @@ func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (
 	if cl > 0 && ((limit > 0 && cl <= limit+formOverhead) || (limit <= 0 && cl <= maxInMemoryForm)) {
 		// A body of known length is read whole, in one go, and the part
 		// found in place; mime/multipart is left the unusual forms.
-		body, err := readExactly(r.Body, cl, buf)
+		body, err := readExactly(r.Body, cl, buf, nil)
 		if err != nil {
 			return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
 		}
@@ -247,7 +250,9 @@ func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHe
 	var data []byte
 	var err error
 	if cl := r.ContentLength; cl > 0 && (limit <= 0 || cl <= limit) && cl <= maxInMemoryForm {
-		data, err = readExactly(r.Body, cl, buf)
+		var crc uint32
+		data, err = readExactly(r.Body, cl, buf, &crc)
+		u.crc = &crc
 	} else {
 		data, err = readLimited(r.Body, limit, buf)
 	}
@@ -279,11 +284,28 @@ func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHe
 
 // readExactly reads a body of n bytes (its Content-Length) into room in
 // buf, in place: no growing and copying as it arrives. net/http ends the
-// body there, and fails a shorter one.
-func readExactly(r io.Reader, n int64, buf *bytes.Buffer) ([]byte, error) {
+// body there, and fails a shorter one. With crc set it also computes the
+// body's CRC-32C (the needle checksum) piece by piece, each piece while it
+// is still in the CPU's cache: checksumming 4 MiB afterwards would read
+// them back from memory.
+func readExactly(r io.Reader, n int64, buf *bytes.Buffer, crc *uint32) ([]byte, error) {
 	data := alloc(buf, int(n))
-	if _, err := io.ReadFull(r, data); err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
+	var sum uint32
+	for got := 0; got < len(data); {
+		k, err := r.Read(data[got:])
+		if crc != nil {
+			sum = needle.UpdateCRC(sum, data[got:got+k])
+		}
+		got += k
+		if err == io.EOF && got < len(data) {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil && (got < len(data) || err != io.EOF) {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+	}
+	if crc != nil {
+		*crc = sum
 	}
 	return data, nil
 }

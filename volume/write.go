@@ -68,7 +68,7 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := u.needle(t.fid.Key, t.fid.Cookie)
-	res, err := vol.Write(r.Context(), n, storage.WriteOptions{Fsync: u.fsync || s.cfg.Fsync})
+	res, err := vol.Write(r.Context(), n, storage.WriteOptions{Fsync: u.fsync || s.cfg.Fsync, DataCRC: u.crc})
 	if err != nil {
 		writeError(w, r, writeStatus(err), err)
 		return

@@ -2,6 +2,7 @@ package needle
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -40,5 +41,33 @@ func TestAppendAroundMatchesAppend(t *testing.T) {
 				t.Errorf("v%d needle %d: fields set differ: %+v vs %+v", v, i, b, a)
 			}
 		}
+	}
+}
+
+// A checksum computed piece by piece is the one Append computes, and
+// AppendAroundChecksum stores what it is given.
+func TestAppendAroundChecksum(t *testing.T) {
+	n := Needle{Cookie: 3, ID: 4, Data: bytes.Repeat([]byte("0123456789"), 10000), AppendAtNs: 9}
+	var crc uint32
+	for p := n.Data; len(p) > 0; p = p[min(len(p), 4096):] {
+		crc = UpdateCRC(crc, p[:min(len(p), 4096)])
+	}
+	if crc != CRC(n.Data) {
+		t.Fatalf("UpdateCRC in pieces %08x, CRC %08x", crc, CRC(n.Data))
+	}
+	a, b := n, n
+	want, _ := a.Append(nil, Version3)
+	out, split, err := b.AppendAroundChecksum(nil, Version3, crc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := append(append(bytes.Clone(out[:split]), n.Data...), out[split:]...); !bytes.Equal(got, want) {
+		t.Fatal("AppendAroundChecksum with the right CRC differs from Append")
+	}
+	c := n
+	out, split, _ = c.AppendAroundChecksum(nil, Version3, crc^1)
+	rec := append(append(bytes.Clone(out[:split]), n.Data...), out[split:]...)
+	if _, err := Decode(rec, Version3); !errors.Is(err, ErrChecksum) {
+		t.Fatalf("a record stored with a wrong CRC decodes: %v", err)
 	}
 }

@@ -13,6 +13,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // needle.
 func CRC(data []byte) uint32 { return crc32.Checksum(data, castagnoli) }
 
+// UpdateCRC extends crc, the CRC of the bytes before p, over p: computed as
+// a blob arrives, piece by piece while each piece is still in the CPU's
+// cache, UpdateCRC(UpdateCRC(0, a), b) == CRC(a+b).
+func UpdateCRC(crc uint32, p []byte) uint32 { return crc32.Update(crc, castagnoli, p) }
+
 // legacyCRC is the transformed value older SeaweedFS versions stored instead
 // of the raw CRC; readers accept both.
 func legacyCRC(c uint32) uint32 { return (c>>15 | c<<17) + 0xa282ead8 }

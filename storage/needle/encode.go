@@ -98,7 +98,7 @@ func (n *Needle) EncodedLen(v Version) (int64, error) {
 // n.Size, and n.Checksum and n.Flags when Data is non-empty. On error dst is
 // returned unchanged.
 func (n *Needle) Append(dst []byte, v Version) ([]byte, error) {
-	out, _, err := n.encode(dst, v, true)
+	out, _, err := n.encode(dst, v, true, nil)
 	return out, err
 }
 
@@ -109,18 +109,31 @@ func (n *Needle) Append(dst []byte, v Version) ([]byte, error) {
 // arrived in this way (a vectored write), never copied into a record
 // buffer. It sets n's fields as Append does.
 func (n *Needle) AppendAround(dst []byte, v Version) (out []byte, split int, err error) {
-	return n.encode(dst, v, false)
+	return n.encode(dst, v, false, nil)
 }
 
-// encode is Append (withData) or AppendAround.
-func (n *Needle) encode(dst []byte, v Version, withData bool) ([]byte, int, error) {
+// AppendAroundChecksum is AppendAround for data whose CRC (see UpdateCRC)
+// the caller computed as the bytes arrived, sparing a second pass over a
+// large blob. The checksum is stored as given: a wrong one makes every read
+// of the record fail its check.
+func (n *Needle) AppendAroundChecksum(dst []byte, v Version, crc uint32) (out []byte, split int, err error) {
+	return n.encode(dst, v, false, &crc)
+}
+
+// encode is Append (withData) or AppendAround, with the data's CRC computed
+// here unless crc gives it.
+func (n *Needle) encode(dst []byte, v Version, withData bool, crc *uint32) ([]byte, int, error) {
 	size, err := n.bodyLen(v)
 	if err != nil {
 		return dst, 0, err
 	}
 	n.Size = uint32(size)
 	if len(n.Data) > 0 {
-		n.Checksum = CRC(n.Data)
+		if crc != nil {
+			n.Checksum = *crc
+		} else {
+			n.Checksum = CRC(n.Data)
+		}
 		if v != Version1 {
 			n.Flags = n.encodedFlags()
 		}
