@@ -103,7 +103,7 @@ if [ "$got" != $((size << 20)) ]; then
 	echo "mount file is $got bytes, want $((size << 20))" >&2
 	exit 1
 fi
-sleep 12 # the mount trims its caches after 10 s without I/O
+sleep 17 # the mount trims its caches after 10 s without I/O (checked every 5 s)
 idle1=$(rss_kb)
 
 awk -v lw="$lw" -v mw="$mw" -v lr="$lr" -v mr="$mr" -v size="$size" \
