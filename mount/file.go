@@ -216,6 +216,7 @@ const flushRounds = 4
 // entry saved always holds all of the file's bytes: those of a small file
 // still in the active buffer go in as inline content.
 func (f *openFile) flush(ctx context.Context, n *node, durable bool) error {
+	defer f.fsys.stats.since("flush", time.Now())
 	f.commitMu.Lock()
 	defer f.commitMu.Unlock()
 	for round := 1; ; round++ {
@@ -251,11 +252,7 @@ func (f *openFile) flush(ctx context.Context, n *node, durable bool) error {
 		if f.inlineable() {
 			e.Content = append([]byte(nil), f.active.data[:f.active.end]...)
 		}
-		gen := f.gen
-		f.mu.Unlock()
-		p := f.fsys.stage(n, e, true, durable)
-		f.mu.Lock()
-		f.saved = gen
+		f.saved = f.gen
 		if f.inlineable() {
 			// Keep the small file as content, not a whole buffer.
 			a := f.active
@@ -265,7 +262,7 @@ func (f *openFile) flush(ctx context.Context, n *node, durable bool) error {
 			f.fsys.bufs.put(a.data)
 		}
 		f.mu.Unlock()
-		return f.fsys.await(ctx, p)
+		return f.fsys.save(ctx, n, e, durable)
 	}
 }
 

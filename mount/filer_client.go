@@ -43,7 +43,7 @@ const listPage = 1024
 const maxFrame = 64 << 20
 
 func (c *filerClient) do(ctx context.Context, method, op string, q url.Values, body []byte) (*http.Response, context.CancelFunc, error) {
-	c.stats.add("filer " + method + " " + op)
+	defer c.stats.since("filer "+method+" "+op, time.Now())
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	u := c.base + server.MountPrefix + op
 	if len(q) > 0 {

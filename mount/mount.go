@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -143,13 +144,16 @@ type FS struct {
 	stats *opStats
 }
 
-// opStats counts events by kind.
+// opStats counts events by kind, and the time spent in those timed.
 type opStats struct {
 	mu sync.Mutex
 	n  map[string]int64
+	d  map[string]time.Duration
 }
 
-func newOpStats() *opStats { return &opStats{n: map[string]int64{}} }
+func newOpStats() *opStats {
+	return &opStats{n: map[string]int64{}, d: map[string]time.Duration{}}
+}
 
 func (s *opStats) add(kind string) {
 	s.mu.Lock()
@@ -157,7 +161,17 @@ func (s *opStats) add(kind string) {
 	s.mu.Unlock()
 }
 
-// log writes the counts as one line.
+// since counts one event of kind that started at t and ends now.
+func (s *opStats) since(kind string, t time.Time) {
+	d := time.Since(t)
+	s.mu.Lock()
+	s.n[kind]++
+	s.d[kind] += d
+	s.mu.Unlock()
+}
+
+// log writes the counts (and total milliseconds of timed kinds) as one
+// line.
 func (s *opStats) log(l *slog.Logger) {
 	s.mu.Lock()
 	kinds := make([]string, 0, len(s.n))
@@ -167,7 +181,11 @@ func (s *opStats) log(l *slog.Logger) {
 	sort.Strings(kinds)
 	attrs := make([]any, 0, 2*len(kinds))
 	for _, k := range kinds {
-		attrs = append(attrs, k, s.n[k])
+		v := strconv.FormatInt(s.n[k], 10)
+		if d, ok := s.d[k]; ok {
+			v += " " + strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+		}
+		attrs = append(attrs, k, v)
 	}
 	s.mu.Unlock()
 	l.Info("metadata operations", attrs...)
@@ -524,16 +542,24 @@ func (fsys *FS) stage(n *node, e *filer.Entry, now, durable bool) *pendingSave {
 	return p
 }
 
-// save stages e as the node's entry and waits until the filer applied it
+// save makes e the node's entry and returns once the filer applied it
 // (durable: and has it on stable storage).
 func (fsys *FS) save(ctx context.Context, n *node, e *filer.Entry, durable bool) error {
-	return fsys.await(ctx, fsys.stage(n, e, true, durable))
+	defer fsys.stats.since("save", time.Now())
+	fsys.tree.RLock()
+	if p, ok := fsys.nodePath(n); ok {
+		e.FullPath = p
+	}
+	fsys.tree.RUnlock()
+	fsys.meta.putLocal(e)
+	return fsys.wb.saveNow(ctx, n, e, durable)
 }
 
 // await waits for a staged save. A save the filer does not answer in
 // time fails after about twice OpTimeout (one for a save before it in
 // the queue); the write-back goes on trying.
 func (fsys *FS) await(ctx context.Context, p *pendingSave) error {
+	defer fsys.stats.since("save wait", time.Now())
 	t := time.NewTimer(2 * fsys.opt.OpTimeout)
 	defer t.Stop()
 	select {

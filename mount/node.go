@@ -162,7 +162,7 @@ func (n *node) adoptKid(name string, c *node) {
 }
 
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	n.fsys.stats.add("fuse lookup")
+	defer n.fsys.stats.since("fuse lookup", time.Now())
 	e, err := n.fsys.lookup(n.fsys.opCtx(), n.childPath(name))
 	if err != nil {
 		return nil, errno(err)
@@ -178,7 +178,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 }
 
 func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	n.fsys.stats.add("fuse getattr")
+	defer n.fsys.stats.since("fuse getattr", time.Now())
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return errno(err)
@@ -201,6 +201,11 @@ func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, sysc
 			f.mu.Unlock()
 			return nil, en
 		}
+		if sameEntry(e, f.entry) {
+			// Nothing changes (tar's chown to the owner it has).
+			f.mu.Unlock()
+			return e, 0
+		}
 		writing := f.dirty()
 		f.entry = e
 		f.gen++
@@ -217,9 +222,13 @@ func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, sysc
 	if err != nil {
 		return nil, errno(err)
 	}
+	was := e
 	e = e.Clone()
 	if en := fn(e); en != 0 {
 		return nil, en
+	}
+	if sameEntry(e, was) {
+		return e, 0 // nothing changes: no save
 	}
 	if err := n.fsys.save(ctx, n, e, false); err != nil {
 		return nil, errno(err)
@@ -228,7 +237,7 @@ func (n *node) update(fn func(e *filer.Entry) syscall.Errno) (*filer.Entry, sysc
 }
 
 func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	n.fsys.stats.add("fuse setattr")
+	defer n.fsys.stats.since("fuse setattr", time.Now())
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -275,7 +284,7 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 }
 
 func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	n.fsys.stats.add("fuse readdir")
+	defer n.fsys.stats.since("fuse readdir", time.Now())
 	dir := n.path()
 	// Entries this mount made and not saved yet are part of the folder.
 	// They are taken before the listing: one saved in between is then in
@@ -344,7 +353,7 @@ func (n *node) create(ctx context.Context, name string, e *filer.Entry, open boo
 }
 
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	n.fsys.stats.add("fuse mkdir")
+	defer n.fsys.stats.since("fuse mkdir", time.Now())
 	e := &filer.Entry{Mode: os.ModeDir | goMode(mode&0o7777)}
 	_, ch, en := n.create(ctx, name, e, false)
 	if en != 0 {
@@ -356,7 +365,7 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 }
 
 func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	n.fsys.stats.add("fuse symlink")
+	defer n.fsys.stats.since("fuse symlink", time.Now())
 	e := &filer.Entry{Mode: os.ModeSymlink | 0o777, SymlinkTarget: target}
 	_, ch, en := n.create(ctx, name, e, false)
 	if en != 0 {
@@ -367,7 +376,7 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 }
 
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
-	n.fsys.stats.add("fuse readlink")
+	defer n.fsys.stats.since("fuse readlink", time.Now())
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return nil, errno(err)
@@ -379,7 +388,7 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 }
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	n.fsys.stats.add("fuse create")
+	defer n.fsys.stats.since("fuse create", time.Now())
 	e := &filer.Entry{Mode: goMode(mode & 0o7777)}
 	cn, ch, en := n.create(ctx, name, e, true)
 	if en == syscall.EEXIST && flags&syscall.O_EXCL == 0 {
@@ -445,7 +454,7 @@ func (n *node) acquireOrLoad() (*handle, error) {
 }
 
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	n.fsys.stats.add("fuse open")
+	defer n.fsys.stats.since("fuse open", time.Now())
 	write := flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0 || flags&syscall.O_TRUNC != 0
 	if n.fsys.opt.ReadOnly && write {
 		return nil, 0, syscall.EROFS
@@ -490,17 +499,17 @@ func (n *node) remove(name string) syscall.Errno {
 }
 
 func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
-	n.fsys.stats.add("fuse unlink")
+	defer n.fsys.stats.since("fuse unlink", time.Now())
 	return n.remove(name)
 }
 
 func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
-	n.fsys.stats.add("fuse rmdir")
+	defer n.fsys.stats.since("fuse rmdir", time.Now())
 	return n.remove(name)
 }
 
 func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	n.fsys.stats.add("fuse rename")
+	defer n.fsys.stats.since("fuse rename", time.Now())
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -573,7 +582,7 @@ const (
 )
 
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
-	n.fsys.stats.add("fuse getxattr")
+	defer n.fsys.stats.since("fuse getxattr", time.Now())
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return 0, errno(err)
@@ -592,7 +601,7 @@ func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, 
 }
 
 func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
-	n.fsys.stats.add("fuse setxattr")
+	defer n.fsys.stats.since("fuse setxattr", time.Now())
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -614,7 +623,7 @@ func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 }
 
 func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
-	n.fsys.stats.add("fuse removexattr")
+	defer n.fsys.stats.since("fuse removexattr", time.Now())
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
@@ -629,7 +638,7 @@ func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
 }
 
 func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
-	n.fsys.stats.add("fuse listxattr")
+	defer n.fsys.stats.since("fuse listxattr", time.Now())
 	e, err := n.entry(n.fsys.opCtx())
 	if err != nil {
 		return 0, errno(err)

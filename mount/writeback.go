@@ -106,6 +106,31 @@ func (w *writeBack) enqueue(n *node, e *filer.Entry, now, durable bool) *pending
 	return p
 }
 
+// saveNow records e as the node's newest entry and saves it at once,
+// returning when it is saved. When no save of the node is under way and
+// its folder is saved, the caller's goroutine saves it (no hand-off to a
+// worker); else it waits its turn in the queue.
+func (w *writeBack) saveNow(ctx context.Context, n *node, e *filer.Entry, durable bool) error {
+	w.mu.Lock()
+	old := w.byNode[n]
+	if (old != nil && old.busy) || w.byPath[filer.Dir(e.FullPath)] != nil {
+		w.mu.Unlock()
+		return w.fsys.await(ctx, w.enqueue(n, e, true, durable))
+	}
+	p := &pendingSave{n: n, e: e, path: e.FullPath, due: time.Now(), durable: durable, done: make(chan struct{})}
+	if old != nil {
+		w.fold(old, p)
+		old.dead = true
+	}
+	w.byNode[n] = p
+	w.byPath[p.path] = p
+	p.busy = true
+	w.running++
+	w.mu.Unlock()
+	w.save(p)
+	return p.err
+}
+
 // hurry makes the node's save waiting in the queue (if any) due now and
 // returns the newest version not yet saved, or nil.
 func (w *writeBack) hurry(n *node) *pendingSave {

@@ -10,7 +10,9 @@
 # PORT_BASE+33, +80, +88; default 19500), extra mount flags in $MOUNT_FLAGS,
 # $PROFILE=1 records `perf` CPU profiles (perf.mount.data, perf.server.data)
 # of the mount and server processes during the first mount extraction in
-# $PROFILE_DIR (default: the current folder).
+# $PROFILE_DIR (default: the current folder). $LOG_DIR keeps the mount's and
+# server's logs (with MOUNT_FLAGS=-v=info the mount logs its operation
+# counts when it ends). TAR_ONLY=1 skips the runs after the extractions.
 set -euo pipefail
 
 src=${1:-/usr/local/go/src}
@@ -36,6 +38,7 @@ cleanup() {
 		kill "$server_pid" 2>/dev/null
 		wait "$server_pid" 2>/dev/null
 	fi
+	if [ -n "${LOG_DIR:-}" ]; then cp "$work"/*.log "$LOG_DIR"/; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -95,6 +98,7 @@ for i in $(seq 1 "$reps"); do
 	printf "run %d: tar xf  local %6.2f s  mount %6.2f s  ratio %s (goal <= 5x)\n" "$i" "$l" "$m" "$(ratio "$l" "$m")"
 done
 
+if [ -n "${TAR_ONLY:-}" ]; then exit 0; fi
 name=$(basename "$src")
 l=$(secs tar cf "$work/local.tar" -C "$work/local/x1" "$name")
 m=$(secs tar cf "$work/mount.tar" -C "$mnt/x1" "$name")
