@@ -23,6 +23,12 @@ const (
 	feedLag = 2 * time.Second
 	// feedPage is how many events one scan reads.
 	feedPage = 512
+	// feedLookBack is how often a follower caught up reads the whole
+	// feedLag window again (each look reads every event in it); a scan
+	// in between starts feedWakeLag before the newest event, which covers
+	// this filer's transactions committing in the usual few milliseconds.
+	feedLookBack = feedPoll
+	feedWakeLag  = 10 * time.Millisecond
 )
 
 // notifier wakes every waiter at once: notify closes the channel waiters
@@ -114,6 +120,7 @@ func (f *Filer) Follow(ctx context.Context, o FollowOptions, fn func(*pb.EntryEv
 	// rescan of that window delivers nothing twice.
 	seen := map[string]time.Time{}
 	var newest time.Time
+	var lastLook time.Time
 	lastSent := time.Now()
 	for {
 		wake := f.feed.wait()
@@ -150,18 +157,29 @@ func (f *Filer) Follow(ctx context.Context, o FollowOptions, fn func(*pb.EntryEv
 		}
 		if n >= feedPage && len(seen) > 0 {
 			// More to read: go on from the newest key without waiting.
+			// The keys of the last feedLag stay seen: the next look back
+			// reads them again.
 			start = timeKey(eventPrefix, newest)
-			f.pruneSeen(seen, newest.Add(-time.Nanosecond))
+			f.pruneSeen(seen, newest.Add(-feedLag))
 			continue
 		}
-		// Caught up: next time look back feedLag for late commits.
+		// Caught up: look back for late commits, feedLag at most every
+		// feedLookBack, else feedWakeLag.
 		if !newest.IsZero() {
 			back := newest.Add(-feedLag)
 			if back.Before(o.Since) {
 				back = o.Since
 			}
-			start = timeKey(eventPrefix, back)
 			f.pruneSeen(seen, back)
+			from := newest.Add(-feedWakeLag)
+			if time.Since(lastLook) >= feedLookBack {
+				from = back
+				lastLook = time.Now()
+			}
+			if from.Before(back) {
+				from = back
+			}
+			start = timeKey(eventPrefix, from)
 		}
 		wait := feedPoll
 		if o.Heartbeat > 0 {
