@@ -125,9 +125,11 @@ func (f *Filer) Follow(ctx context.Context, o FollowOptions, fn func(*pb.EntryEv
 	for {
 		wake := f.feed.wait()
 		n := 0
+		var last []byte
 		var scanErr error
 		err := f.store.KvScan(ctx, []byte(eventPrefix), start, feedPage, func(k, v []byte) bool {
 			n++
+			last = append(last[:0], k...)
 			if _, ok := seen[string(k)]; ok {
 				return true
 			}
@@ -156,10 +158,10 @@ func (f *Filer) Follow(ctx context.Context, o FollowOptions, fn func(*pb.EntryEv
 			return err
 		}
 		if n >= feedPage && len(seen) > 0 {
-			// More to read: go on from the newest key without waiting.
-			// The keys of the last feedLag stay seen: the next look back
-			// reads them again.
-			start = timeKey(eventPrefix, newest)
+			// More to read: go on after the page without waiting (a look
+			// back goes through the whole window). The keys of the last
+			// feedLag stay seen: the next look back reads them again.
+			start = last
 			f.pruneSeen(seen, newest.Add(-feedLag))
 			continue
 		}
