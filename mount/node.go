@@ -409,7 +409,7 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 	}
 	h := cn.acquire(e)
 	fillAttr(e, &out.Attr)
-	return ch, h, 0, 0
+	return ch, h, openFlags(flags), 0
 }
 
 // acquire returns a handle on the node's open-file state, making it from
@@ -469,7 +469,7 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 			return nil, 0, errno(err)
 		}
 	}
-	return h, 0, 0
+	return h, openFlags(flags), 0
 }
 
 // remove deletes the child name (a folder only when empty).
