@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/storage"
 )
 
 // serveContentRange is what http.ServeContent answers to a GET of size
@@ -156,5 +157,31 @@ func TestConcurrentPooledReadsKeepTheirBytes(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// Deleting a large blob reads only its metadata, and answers the same size
+// (the needle's Size field) a full read gives.
+func TestDeleteLargeBlob(t *testing.T) {
+	s := startServer(t, t.TempDir(), Config{})
+	allocate(t, s, 3)
+	data := make([]byte, 1<<20)
+	rand.NewChaCha8([32]byte{9}).Read(data)
+	if resp, b := do(t, "PUT", s.url+"/3,01637037d6", bytes.NewReader(data), map[string]string{"Content-Type": "application/octet-stream"}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("write: %d %s", resp.StatusCode, b)
+	}
+	n, err := s.store.Read(t.Context(), 3, 1, 0x637037d6, storage.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, b := do(t, "DELETE", s.url+"/3,01637037d7", nil, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("delete with a wrong cookie: %d %s", resp.StatusCode, b)
+	}
+	resp, b := do(t, "DELETE", s.url+"/3,01637037d6", nil, nil)
+	if resp.StatusCode != http.StatusAccepted || string(b) != fmt.Sprintf(`{"size":%d}`, n.Size) {
+		t.Fatalf("delete: %d %s, want 202 with size %d", resp.StatusCode, b, n.Size)
+	}
+	if resp, _ := do(t, "GET", s.url+"/3,01637037d6", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET after delete: %d", resp.StatusCode)
 	}
 }

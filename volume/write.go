@@ -153,7 +153,12 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	defer done()
 	replicate := r.URL.Query().Get("type") == "replicate"
 	// Read first: the cookie must match, and a manifest's chunks go first.
-	n, err := vol.Read(r.Context(), t.fid.Key, t.fid.Cookie, storage.ReadOptions{})
+	// The metadata is enough for that (a 4 MiB chunk's data is not read
+	// just to be deleted); only a manifest's data is needed.
+	n, _, err := vol.ReadMeta(r.Context(), t.fid.Key, t.fid.Cookie, storage.ReadOptions{})
+	if err == nil && n.IsChunkManifest() && !replicate {
+		n, err = vol.Read(r.Context(), t.fid.Key, t.fid.Cookie, storage.ReadOptions{})
+	}
 	switch {
 	case errors.Is(err, storage.ErrCookieMismatch):
 		writeError(w, r, http.StatusBadRequest, errors.New("File Random Cookie does not match."))
