@@ -21,6 +21,10 @@ import (
 	"weedfs.dev/weed/storage/needle"
 )
 
+// minPooledRead is the record size from which a read takes its buffer from
+// the pool: a small one is cheaper to allocate than to fetch and return.
+const minPooledRead = 32 << 10
+
 // responseOverrides are query parameters that set a response header, as S3
 // presigned URLs do.
 var responseOverrides = map[string]string{
@@ -54,6 +58,9 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	pooled := func(size int) []byte {
+		if size < minPooledRead {
+			return nil // the store allocates: cheaper than the pool
+		}
 		rbuf = s.bodies.get(size)
 		return alloc(rbuf, size)
 	}
@@ -229,6 +236,9 @@ func (s *Server) localChunk(ctx context.Context, fid string) (data []byte, relea
 		}
 	}
 	pooled := func(size int) []byte {
+		if size < minPooledRead {
+			return nil
+		}
 		buf = s.bodies.get(size)
 		return alloc(buf, size)
 	}
