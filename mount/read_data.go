@@ -27,10 +27,11 @@ func (r *windowRead) Done()                              { r.once.Do(func() { r.
 
 // readWindow answers a read of n bytes at file offset off from the one
 // window holding them all; nil and no error when no single window does
-// (a gap, two chunks, two windows), so the caller copies instead.
+// (a gap, two chunks, two windows) or n is 0 (go-fuse calls Done only
+// for a result with bytes), so the caller copies instead.
 func (fsys *FS) readWindow(ctx context.Context, v view, off int64, n int, seq bool) (fuse.ReadResult, error) {
 	i := v.find(off)
-	if i >= len(v) {
+	if n <= 0 || i >= len(v) {
 		return nil, nil
 	}
 	p := v[i]
