@@ -17,7 +17,8 @@
 // files' partial buffers and waits for an upload to finish, so dirty data
 // never exceeds WriteBuffers*ChunkSize. The read cache holds at most
 // Options.ReadCacheChunks windows of ChunkSize bytes. The metadata cache
-// holds at most maxCachedEntries entries and is dropped whole when full.
+// holds at most maxCachedEntries entries and is dropped whole when full,
+// and keeps inline content of maxCachedContent bytes at most.
 //
 // # Consistency
 //
@@ -42,8 +43,10 @@
 // a second): cached entries that differ are dropped and the kernel's
 // caches of them invalidated. While the feed is down, cached entries are
 // trusted for at most staleAfter; once it reconnects the whole cache is
-// dropped, since events may have been missed. The metadata cache keeps no
-// inline file content; opening a small file fetches it. A folder this
+// dropped, since events may have been missed. The metadata cache keeps
+// the inline content of the entries it cached last, maxCachedContent bytes
+// at most (dropped when the mount is idle), so opening a small file just
+// listed or written costs no filer request. A folder this
 // mount made or listed whole answers lookups of names it lacks (ENOENT)
 // from the cache, so creating a file costs no filer lookup.
 //

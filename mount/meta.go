@@ -17,6 +17,11 @@ const (
 	// staleAfter is how long a cached entry is trusted while the change
 	// feed is not connected.
 	staleAfter = time.Second
+	// maxCachedContent bounds the inline content kept with cached
+	// entries (bytes, those cached last kept): opening a small file just
+	// listed (cp -r, tar c, diff -r read folder by folder) or written
+	// then costs no filer request. An idle mount drops it.
+	maxCachedContent = 8 << 20
 )
 
 type cachedEntry struct {
@@ -31,6 +36,16 @@ type cachedEntry struct {
 	// partial: the inline content was left out (it would make the cache's
 	// memory grow with the files' bytes); opening the file fetches it.
 	partial bool
+	// full is the entry with its inline content, while the content
+	// budget keeps it.
+	full *filer.Entry
+}
+
+// contentItem is one entry whose content the cache keeps, in the order
+// they came.
+type contentItem struct {
+	p    string
+	full *filer.Entry
 }
 
 // metaCache holds entries by filer path, and which folders are known
@@ -43,10 +58,74 @@ type metaCache struct {
 	// live is true while the change feed is connected: entries stay valid
 	// until an event says otherwise.
 	live bool
+	// contents lists the entries kept with their content, oldest first
+	// (items whose entry changed since are skipped); contentBytes is
+	// what the kept ones hold.
+	contents     []contentItem
+	contentBytes int
 }
 
 func newMetaCache() *metaCache {
 	return &metaCache{entries: map[string]cachedEntry{}, complete: map[string]time.Time{}}
+}
+
+// set caches c at p, keeping its content within the budget. m.mu is held.
+func (m *metaCache) set(p string, c cachedEntry, e *filer.Entry) {
+	m.forgetContent(p)
+	if c.partial && len(e.Content) <= maxCachedContent/16 {
+		c.full = e
+		m.contentBytes += len(e.Content)
+		m.contents = append(m.contents, contentItem{p: p, full: e})
+	}
+	m.entries[p] = c
+	for m.contentBytes > maxCachedContent && len(m.contents) > 0 {
+		it := m.contents[0]
+		m.contents = m.contents[1:]
+		if c, ok := m.entries[it.p]; ok && c.full == it.full {
+			c.full = nil
+			m.entries[it.p] = c
+			m.contentBytes -= len(it.full.Content)
+		}
+	}
+	if len(m.contents) > 4096 && len(m.contents) > 4*len(m.entries) {
+		// Mostly items of entries changed since: keep the live ones.
+		var kept []contentItem
+		for _, it := range m.contents {
+			if c, ok := m.entries[it.p]; ok && c.full == it.full {
+				kept = append(kept, it)
+			}
+		}
+		m.contents = kept
+	}
+}
+
+// forgetContent gives back the content budget of the entry at p. m.mu
+// is held.
+func (m *metaCache) forgetContent(p string) {
+	if c, ok := m.entries[p]; ok && c.full != nil {
+		m.contentBytes -= len(c.full.Content)
+		c.full = nil
+		m.entries[p] = c
+	}
+}
+
+// reset drops everything. m.mu is held.
+func (m *metaCache) reset() {
+	m.entries = map[string]cachedEntry{}
+	m.complete = map[string]time.Time{}
+	m.contents = nil
+	m.contentBytes = 0
+}
+
+// trimContent drops the content kept (an idle mount gives memory back).
+func (m *metaCache) trimContent() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, it := range m.contents {
+		m.forgetContent(it.p)
+	}
+	m.contents = nil
+	m.contentBytes = 0
 }
 
 func (m *metaCache) fresh(at time.Time) bool {
@@ -59,6 +138,9 @@ func (m *metaCache) get(p string) (e *filer.Entry, absent, partial bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.entries[p]; ok && (c.e == nil || m.fresh(c.at)) {
+		if c.full != nil {
+			return c.full, false, false
+		}
 		return c.e, false, c.partial
 	}
 	if at, ok := m.complete[filer.Dir(p)]; ok && m.fresh(at) {
@@ -78,10 +160,9 @@ func (m *metaCache) store(e *filer.Entry, local bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries) >= maxCachedEntries {
-		m.entries = map[string]cachedEntry{}
-		m.complete = map[string]time.Time{}
+		m.reset()
 	}
-	m.entries[e.FullPath] = withoutContent(e, time.Now(), local)
+	m.set(e.FullPath, withoutContent(e, time.Now(), local), e)
 }
 
 // withoutContent is the cached form of e: inline content left out.
@@ -111,7 +192,7 @@ func (m *metaCache) invalidateEntry(p string) {
 	defer m.mu.Unlock()
 	m.dropSubtree(p)
 	if _, ok := m.complete[filer.Dir(p)]; ok {
-		m.entries[p] = cachedEntry{at: time.Now()}
+		m.set(p, cachedEntry{at: time.Now()}, nil)
 	}
 }
 
@@ -120,15 +201,14 @@ func (m *metaCache) putDir(dir string, children []*filer.Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries)+len(children) >= maxCachedEntries {
-		m.entries = map[string]cachedEntry{}
-		m.complete = map[string]time.Time{}
+		m.reset()
 		if len(children) >= maxCachedEntries {
 			return
 		}
 	}
 	now := time.Now()
 	for _, e := range children {
-		m.entries[e.FullPath] = withoutContent(e, now, false)
+		m.set(e.FullPath, withoutContent(e, now, false), e)
 	}
 	m.complete[dir] = now
 }
@@ -157,6 +237,7 @@ func (m *metaCache) invalidate(p string) {
 }
 
 func (m *metaCache) dropSubtree(p string) {
+	m.forgetContent(p)
 	c, cached := m.entries[p]
 	_, listed := m.complete[p]
 	delete(m.entries, p)
@@ -173,6 +254,7 @@ func (m *metaCache) dropSubtree(p string) {
 	}
 	for k := range m.entries {
 		if strings.HasPrefix(k, prefix) {
+			m.forgetContent(k)
 			delete(m.entries, k)
 		}
 	}
@@ -186,8 +268,7 @@ func (m *metaCache) dropSubtree(p string) {
 // clear drops everything (after the feed reconnects).
 func (m *metaCache) clear() {
 	m.mu.Lock()
-	m.entries = map[string]cachedEntry{}
-	m.complete = map[string]time.Time{}
+	m.reset()
 	m.mu.Unlock()
 }
 

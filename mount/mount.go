@@ -388,6 +388,7 @@ func (fsys *FS) trimLoop(ctx context.Context) {
 		if idle && !trimmed {
 			fsys.cache.trim()
 			fsys.bufs.trim()
+			fsys.meta.trimContent()
 			debug.FreeOSMemory()
 			trimmed = true
 		} else if !idle {
