@@ -299,6 +299,7 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 		cancel()
 		return nil, fmt.Errorf("mount %s: %w", opt.Dir, err)
 	}
+	fsys.raiseReadAhead(opt.Dir)
 	m := &Mount{FS: fsys, server: server, cancel: cancel, done: make(chan struct{})}
 	go fsys.follow(ctx)
 	go fsys.trimLoop(ctx)

@@ -2,10 +2,14 @@ package mount_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // Writers open around the kernel's page cache and readers through it: a
@@ -56,5 +60,30 @@ func TestDirectWritesSeenByCachedReader(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// The kernel reads ahead a chunk of a mount's files, not its FUSE default
+// of 128 KiB (only root may set it).
+func TestMountRaisesReadAhead(t *testing.T) {
+	requireFUSE(t)
+	if os.Geteuid() != 0 {
+		t.Skip("only root may set a mount's read-ahead")
+	}
+	fe := newFilerEnv(t)
+	dir := t.TempDir()
+	o := fe.options(dir)
+	o.ChunkSize = 2 << 20
+	fe.mountAt(t, o)
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(b)); got != "2048" {
+		t.Fatalf("read_ahead_kb %s, want 2048 (one 2 MiB chunk)", got)
 	}
 }
