@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"weedfs.dev/weed/client"
 	"weedfs.dev/weed/filer"
 	"weedfs.dev/weed/filer/filertest"
 )
@@ -138,5 +140,68 @@ func TestRestartKeepsChunksOfSavedEntries(t *testing.T) {
 	}
 	if _, err := f2.FindEntry(ctx, "/k/none"); !errors.Is(err, filer.ErrNotFound) {
 		t.Fatal(err)
+	}
+}
+
+// failingBlobs fails every upload to the fids in fail, as a volume that
+// filled up or went read-only would.
+type failingBlobs struct {
+	filer.Blobs
+	mu    sync.Mutex
+	fail  func(fid string) bool
+	tried []string
+}
+
+func (b *failingBlobs) Upload(ctx context.Context, server, fid string, data []byte, o client.UploadOptions) (*client.UploadResult, error) {
+	b.mu.Lock()
+	b.tried = append(b.tried, fid)
+	fail := b.fail(fid)
+	b.mu.Unlock()
+	if fail {
+		return nil, errors.New("volume is read only")
+	}
+	return b.Blobs.Upload(ctx, server, fid, data, o)
+}
+
+// A chunk whose volume refuses it is sent again under a fid of a fresh
+// assign; the file reads back, the refused fid is queued for deletion,
+// and the next create takes from the fresh batch.
+func TestChunkRetriesOnAFreshAssign(t *testing.T) {
+	c := filertest.Start(t, 1, 8)
+	s := filertest.NewMemStore()
+	var first string
+	blobs := &failingBlobs{Blobs: c.Client}
+	blobs.fail = func(fid string) bool {
+		if first == "" {
+			first = fid
+		}
+		return fid == first
+	}
+	f := filer.New(s, blobs, filer.Options{ID: "f1", ChunkSize: 64 << 10, DeleteRetry: 50 * time.Millisecond, Logger: filertest.Logger()})
+	t.Cleanup(func() { f.Close() })
+	ctx := context.Background()
+	body := randomBytes(80, 3000)
+	e, err := f.WriteFile(ctx, "/retry", bytes.NewReader(body), filer.FileAttrs{}, filer.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, f, "/retry", 0, -1); !bytes.Equal(got, body) {
+		t.Fatalf("read back %d bytes", len(got))
+	}
+	if len(e.Chunks) != 1 || e.Chunks[0].Fid == first {
+		t.Fatalf("chunks %+v: want one, not at the refused fid %s", e.Chunks, first)
+	}
+	if n, err := f.PendingDeletions(ctx); err != nil || n != 1 {
+		t.Fatalf("%d deletions queued (%v), want the refused fid", n, err)
+	}
+	if len(kvKeys(t, s, "up/f1/")) != 1 {
+		t.Fatalf("reservations recorded: %v, want only the fresh one (the refused one is settled)", kvKeys(t, s, "up/f1/"))
+	}
+	e2, err := f.WriteFile(ctx, "/next", bytes.NewReader(body), filer.FileAttrs{}, filer.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := strings.Split(e.Chunks[0].Fid, ",")[0], strings.Split(e2.Chunks[0].Fid, ",")[0]; a != b {
+		t.Fatalf("next create on volume %s, the fresh batch is on %s", b, a)
 	}
 }
