@@ -8,6 +8,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"weedfs.dev/weed/filer"
+	"weedfs.dev/weed/storage/needle"
 )
 
 // wbuf is a piece of dirty file data: bytes [start, end) of data belong at
@@ -168,6 +169,19 @@ func (f *openFile) waitUploads() {
 	for _, ch := range waits {
 		<-ch
 	}
+}
+
+// chunkVolumes returns the volumes the file's chunks are on.
+func (f *openFile) chunkVolumes() []uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var vids []uint32
+	for _, c := range f.entry.Chunks {
+		if id, err := needle.ParseFileID(c.Fid); err == nil {
+			vids = append(vids, id.VolumeID)
+		}
+	}
+	return vids
 }
 
 // drain moves finished uploads, in write order, into the working entry.

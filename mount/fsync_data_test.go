@@ -125,3 +125,49 @@ func TestFsyncSyncsChunkVolumes(t *testing.T) {
 		t.Fatal("file read back differs from what was written")
 	}
 }
+
+// A file whose chunks an earlier mount process wrote (and never synced)
+// is synced whole by its first fsync in a new mount.
+func TestFsyncAfterRemountSyncsChunkVolumes(t *testing.T) {
+	requireFUSE(t)
+	fe := newFilerEnv(t)
+	dir := t.TempDir()
+	o := fe.options(dir)
+	o.ChunkSize = 1 << 20
+	m := fe.mountAt(t, o)
+	if err := os.WriteFile(filepath.Join(dir, "old.bin"), bytes.Repeat([]byte("v"), 3<<20+5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	m = fe.mountAt(t, o)
+	var mu sync.Mutex
+	synced := map[uint32]bool{}
+	mount.ObserveVolumeSyncs(m.FS, func(vids []uint32) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, v := range vids {
+			synced[v] = true
+		}
+	})
+	f, err := os.Open(filepath.Join(dir, "old.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	vids := chunkVolumes(t, fe.addr, "/old.bin")
+	if len(vids) != 4 {
+		t.Fatalf("file has %d chunks, want 4 of at most 1 MiB", len(vids))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, v := range vids {
+		if !synced[v] {
+			t.Errorf("volume %d holds a chunk of the file but its first fsync in this mount did not sync it (synced: %v)", v, synced)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	defer cancel()
 	h.f.waitUploads()
 	synced := make(chan error, 1)
-	go func() { synced <- fsys.vsync.syncFile(cctx, h.n) }()
+	go func() { synced <- fsys.vsync.syncFile(cctx, h.n, h.f.chunkVolumes) }()
 	err := h.f.flush(cctx, h.n, true)
 	if serr := <-synced; err == nil && serr != nil {
 		err = serr

@@ -36,13 +36,19 @@ type syncFunc func(ctx context.Context, vids []uint32) error
 // volumeSyncs is the bookkeeping above. Every record carries a sequence
 // number, so a sync forgets only the records it covered, not those of
 // uploads that ended while it ran.
+//
+// A file this mount has no record of (its inode was forgotten by the
+// kernel and made again, or its chunks were written by an earlier mount
+// process) may have chunks nobody synced: its first fsync syncs every
+// volume its chunk list names. After that it is known, and fsync syncs
+// only what it uploaded since.
 type volumeSyncs struct {
 	sync syncFunc
 	ctx  context.Context // of background syncs
 
 	mu     sync.Mutex
 	seq    uint64
-	byFile map[any]map[uint32]uint64 // file key -> vid -> seq of its last upload
+	byFile map[any]map[uint32]uint64 // file key -> vid -> seq of its last upload; empty: known, nothing to sync
 	spill  map[uint32]uint64         // vids of files past maxTrackedFiles
 	// Per volume: bytes since its last background sync, and whether one
 	// runs.
@@ -56,20 +62,38 @@ func newVolumeSyncs(ctx context.Context, f syncFunc) *volumeSyncs {
 		spill: map[uint32]uint64{}, unsynced: map[uint32]int64{}, running: map[uint32]bool{}}
 }
 
+// track returns the record set of file key, making one when there is
+// room (known files with nothing to sync give theirs up first); nil when
+// there is none. s.mu is held.
+func (s *volumeSyncs) track(key any) map[uint32]uint64 {
+	if key == nil {
+		return nil
+	}
+	if set := s.byFile[key]; set != nil {
+		return set
+	}
+	if len(s.byFile) >= maxTrackedFiles {
+		for k, set := range s.byFile {
+			if len(set) == 0 {
+				delete(s.byFile, k)
+			}
+		}
+	}
+	if len(s.byFile) >= maxTrackedFiles {
+		return nil
+	}
+	set := map[uint32]uint64{}
+	s.byFile[key] = set
+	return set
+}
+
 // uploaded records size bytes of file key stored on volume vid.
 func (s *volumeSyncs) uploaded(key any, vid uint32, size int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	set := s.byFile[key]
-	switch {
-	case key == nil:
-		set = s.spill
-	case set != nil:
-	case len(s.byFile) < maxTrackedFiles:
-		set = map[uint32]uint64{}
-		s.byFile[key] = set
-	default:
+	set := s.track(key)
+	if set == nil {
 		set = s.spill
 	}
 	set[vid] = s.seq
@@ -92,11 +116,8 @@ func (s *volumeSyncs) background(vid uint32, upTo uint64) {
 	if err != nil {
 		return // the next fsync syncs it
 	}
-	for key, set := range s.byFile {
+	for _, set := range s.byFile {
 		s.forget(set, vid, upTo)
-		if len(set) == 0 {
-			delete(s.byFile, key)
-		}
 	}
 	s.forget(s.spill, vid, upTo)
 }
@@ -108,35 +129,43 @@ func (s *volumeSyncs) forget(set map[uint32]uint64, vid uint32, upTo uint64) {
 }
 
 // syncFile makes durable every chunk of file key uploaded so far (and
-// those in the spill set). The caller waited for the file's uploads.
-func (s *volumeSyncs) syncFile(ctx context.Context, key any) error {
+// those in the spill set); for a file it has no record of, every volume
+// chunkVolumes (the volumes of the file's chunk list) returns. The
+// caller waited for the file's uploads.
+func (s *volumeSyncs) syncFile(ctx context.Context, key any, chunkVolumes func() []uint32) error {
 	s.mu.Lock()
 	upTo := s.seq
 	var vids []uint32
 	seen := map[uint32]bool{}
-	for _, set := range []map[uint32]uint64{s.byFile[key], s.spill} {
-		for vid := range set {
-			if !seen[vid] {
-				seen[vid] = true
-				vids = append(vids, vid)
-			}
+	add := func(vid uint32) {
+		if !seen[vid] {
+			seen[vid] = true
+			vids = append(vids, vid)
 		}
 	}
-	s.mu.Unlock()
-	if len(vids) == 0 {
-		return nil
+	set, known := s.byFile[key]
+	for vid := range set {
+		add(vid)
 	}
-	if err := s.sync(ctx, vids); err != nil {
-		return err
+	for vid := range s.spill {
+		add(vid)
+	}
+	s.mu.Unlock()
+	if !known {
+		for _, vid := range chunkVolumes() {
+			add(vid)
+		}
+	}
+	if len(vids) > 0 {
+		if err := s.sync(ctx, vids); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if set := s.byFile[key]; set != nil {
+	if set := s.track(key); set != nil {
 		for _, vid := range vids {
 			s.forget(set, vid, upTo)
-		}
-		if len(set) == 0 {
-			delete(s.byFile, key)
 		}
 	}
 	for _, vid := range vids {

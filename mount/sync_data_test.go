@@ -49,6 +49,8 @@ func (f *fakeSyncs) last(t *testing.T, want int) []uint32 {
 	return f.calls[want-1]
 }
 
+func none() []uint32 { return nil }
+
 func TestVolumeSyncsPerFile(t *testing.T) {
 	ctx := context.Background()
 	fake := &fakeSyncs{}
@@ -59,18 +61,18 @@ func TestVolumeSyncsPerFile(t *testing.T) {
 	s.uploaded(a, 1, 100)
 	s.uploaded(b, 3, 100)
 
-	if err := s.syncFile(ctx, a); err != nil {
+	if err := s.syncFile(ctx, a, none); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.last(t, 1); !slices.Equal(got, []uint32{1, 2}) {
 		t.Fatalf("fsync of a synced %v, want volumes 1 and 2", got)
 	}
 	// Nothing new for a: no call.
-	if err := s.syncFile(ctx, a); err != nil {
+	if err := s.syncFile(ctx, a, none); err != nil {
 		t.Fatal(err)
 	}
 	fake.last(t, 1)
-	if err := s.syncFile(ctx, b); err != nil {
+	if err := s.syncFile(ctx, b, none); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.last(t, 2); !slices.Equal(got, []uint32{3}) {
@@ -84,11 +86,11 @@ func TestVolumeSyncsFailureKeepsRecords(t *testing.T) {
 	s := newVolumeSyncs(ctx, fake.sync)
 	a := new(int)
 	s.uploaded(a, 7, 100)
-	if err := s.syncFile(ctx, a); err == nil {
+	if err := s.syncFile(ctx, a, none); err == nil {
 		t.Fatal("fsync succeeded although the volume sync failed")
 	}
 	fake.fail = false
-	if err := s.syncFile(ctx, a); err != nil {
+	if err := s.syncFile(ctx, a, none); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.last(t, 2); !slices.Equal(got, []uint32{7}) {
@@ -105,10 +107,10 @@ func TestVolumeSyncsUploadDuringSync(t *testing.T) {
 	a := new(int)
 	s.uploaded(a, 4, 100)
 	fake.during = func() { s.uploaded(a, 4, 100) }
-	if err := s.syncFile(ctx, a); err != nil {
+	if err := s.syncFile(ctx, a, none); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.syncFile(ctx, a); err != nil {
+	if err := s.syncFile(ctx, a, none); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.last(t, 2); !slices.Equal(got, []uint32{4}) {
@@ -129,12 +131,12 @@ func TestVolumeSyncsBackground(t *testing.T) {
 		t.Fatalf("background sync of %v, want volume 9 after %d bytes", got, syncEveryBytes)
 	}
 	// The background sync covered every upload so far.
-	if err := s.syncFile(ctx, a); err != nil {
+	if err := s.syncFile(ctx, a, none); err != nil {
 		t.Fatal(err)
 	}
 	fake.last(t, 1)
 	s.uploaded(a, 9, 1)
-	if err := s.syncFile(ctx, a); err != nil {
+	if err := s.syncFile(ctx, a, none); err != nil {
 		t.Fatal(err)
 	}
 	fake.last(t, 2)
@@ -155,17 +157,58 @@ func TestVolumeSyncsSpill(t *testing.T) {
 	// The file past the bound still gets its volume synced by its fsync.
 	last := keys[len(keys)-1]
 	s.uploaded(last, 2, 1)
-	if err := s.syncFile(ctx, last); err != nil {
+	if err := s.syncFile(ctx, last, none); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.last(t, 1); !slices.Contains(got, 2) {
 		t.Fatalf("fsync of a spilled file synced %v, want volume 2 among them", got)
 	}
 	s.uploaded(nil, 5, 1)
-	if err := s.syncFile(ctx, keys[0]); err != nil {
+	if err := s.syncFile(ctx, keys[0], none); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.last(t, 2); !slices.Equal(got, []uint32{1, 5}) {
 		t.Fatalf("fsync synced %v, want its own volume 1 and the spilled 5", got)
+	}
+}
+
+// A file the mount has no record of may hold chunks nobody synced: its
+// first fsync syncs every volume of its chunk list, later ones only what
+// it uploaded since.
+func TestVolumeSyncsUnknownFile(t *testing.T) {
+	ctx := context.Background()
+	fake := &fakeSyncs{}
+	s := newVolumeSyncs(ctx, fake.sync)
+	a := new(int)
+	chunks := func() []uint32 { return []uint32{3, 1, 3} }
+	if err := s.syncFile(ctx, a, chunks); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.last(t, 1); !slices.Equal(got, []uint32{1, 3}) {
+		t.Fatalf("first fsync of an unknown file synced %v, want its chunks' volumes 1 and 3", got)
+	}
+	if err := s.syncFile(ctx, a, chunks); err != nil {
+		t.Fatal(err)
+	}
+	fake.last(t, 1)
+	s.uploaded(a, 4, 1)
+	if err := s.syncFile(ctx, a, chunks); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.last(t, 2); !slices.Equal(got, []uint32{4}) {
+		t.Fatalf("fsync after an upload synced %v, want volume 4 only", got)
+	}
+	// A failed first fsync leaves the file unknown.
+	b := new(int)
+	fake.fail = true
+	if err := s.syncFile(ctx, b, chunks); err == nil {
+		t.Fatal("fsync succeeded although the volume sync failed")
+	}
+	fake.fail = false
+	if err := s.syncFile(ctx, b, chunks); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.last(t, 4); !slices.Equal(got, []uint32{1, 3}) {
+		t.Fatalf("retried first fsync synced %v, want volumes 1 and 3", got)
 	}
 }
