@@ -146,7 +146,10 @@ func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (
 	if cl > 0 && ((limit > 0 && cl <= limit+formOverhead) || (limit <= 0 && cl <= maxInMemoryForm)) {
 		// A body of known length is read whole, in one go, and the part
 		// found in place; mime/multipart is left the unusual forms.
-		body, err := readExactly(r.Body, cl, buf, nil)
+		// The part's data is checksummed as it arrives, from the end of
+		// its headers to a closing delimiter's length short of the end.
+		crc := &bodyCRC{find: partDataStart(boundary), lag: len(boundary) + len("\r\n----\r\n"), start: -1}
+		body, err := readExactly(r.Body, cl, buf, crc)
 		if err != nil {
 			return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
 		}
@@ -155,6 +158,9 @@ func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (
 				return partHeader{}, fmt.Errorf("%w: file over the limited %d bytes", errTooLarge, limit)
 			}
 			u.data, u.name = data, formFileName(hdr)
+			if sum, ok := crc.of(body, data); ok {
+				u.crc = &sum
+			}
 			return partHeader{
 				contentType: hdr.Get("Content-Type"),
 				gzip:        hdr.Get("Content-Encoding") == "gzip",
@@ -250,9 +256,11 @@ func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHe
 	var data []byte
 	var err error
 	if cl := r.ContentLength; cl > 0 && (limit <= 0 || cl <= limit) && cl <= maxInMemoryForm {
-		var crc uint32
-		data, err = readExactly(r.Body, cl, buf, &crc)
-		u.crc = &crc
+		crc := &bodyCRC{}
+		data, err = readExactly(r.Body, cl, buf, crc)
+		if sum, ok := crc.of(data, data); ok {
+			u.crc = &sum
+		}
 	} else {
 		data, err = readLimited(r.Body, limit, buf)
 	}
@@ -284,19 +292,16 @@ func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHe
 
 // readExactly reads a body of n bytes (its Content-Length) into room in
 // buf, in place: no growing and copying as it arrives. net/http ends the
-// body there, and fails a shorter one. With crc set it also computes the
-// body's CRC-32C (the needle checksum) piece by piece, each piece while it
-// is still in the CPU's cache: checksumming 4 MiB afterwards would read
-// them back from memory.
-func readExactly(r io.Reader, n int64, buf *bytes.Buffer, crc *uint32) ([]byte, error) {
+// body there, and fails a shorter one. With crc set it also feeds crc each
+// piece as it lands.
+func readExactly(r io.Reader, n int64, buf *bytes.Buffer, crc *bodyCRC) ([]byte, error) {
 	data := alloc(buf, int(n))
-	var sum uint32
 	for got := 0; got < len(data); {
 		k, err := r.Read(data[got:])
-		if crc != nil {
-			sum = needle.UpdateCRC(sum, data[got:got+k])
-		}
 		got += k
+		if crc != nil && k > 0 {
+			crc.update(data, got)
+		}
 		if err == io.EOF && got < len(data) {
 			err = io.ErrUnexpectedEOF
 		}
@@ -304,10 +309,82 @@ func readExactly(r io.Reader, n int64, buf *bytes.Buffer, crc *uint32) ([]byte, 
 			return nil, fmt.Errorf("read body: %w", err)
 		}
 	}
-	if crc != nil {
-		*crc = sum
-	}
 	return data, nil
+}
+
+// bodyCRC computes the CRC-32C (the needle checksum) of the data in a body
+// while the body is read, each piece while it is still in the CPU's cache:
+// checksumming 4 MiB once they are all in would read them back from
+// memory. The data starts where find says (nil: at 0) and its end is known
+// only at the end, so the sum stays lag bytes behind what has arrived; of
+// finishes it once the data is known.
+type bodyCRC struct {
+	// find returns where the data starts given the body's first bytes, or
+	// ok false while they are too few; never means it will not be found.
+	find  func(prefix []byte) (start int, ok, never bool)
+	lag   int
+	start int // -1 until found; -2 never
+	upTo  int // the sum covers body[start:upTo]
+	sum   uint32
+}
+
+// update takes the first got bytes of body, which grew since the last call.
+func (c *bodyCRC) update(body []byte, got int) {
+	if c.start < 0 {
+		if c.start == -2 {
+			return
+		}
+		s, ok, never := c.find(body[:got])
+		switch {
+		case never:
+			c.start = -2
+			return
+		case !ok:
+			return
+		}
+		c.start, c.upTo = s, s
+	}
+	if end := got - c.lag; end > c.upTo {
+		c.sum = needle.UpdateCRC(c.sum, body[c.upTo:end])
+		c.upTo = end
+	}
+}
+
+// of returns the CRC of data, a slice of body, when the sum so far covers
+// a prefix of it (ok false otherwise: the store computes it then).
+func (c *bodyCRC) of(body, data []byte) (uint32, bool) {
+	at := cap(body) - cap(data) // where data starts in body
+	if c.start != at || c.upTo > at+len(data) || at < 0 || at+len(data) > len(body) {
+		return 0, false
+	}
+	return needle.UpdateCRC(c.sum, body[c.upTo:at+len(data)]), true
+}
+
+// maxPartHead is how far into a body partDataStart looks for the end of
+// the part's headers.
+const maxPartHead = 64 << 10
+
+// partDataStart finds where the first part's data starts in a multipart
+// body, as singlePart parses it: after "--boundary\r\n" and the header
+// block, which ends at the first empty line.
+func partDataStart(boundary string) func(prefix []byte) (int, bool, bool) {
+	open := []byte("--" + boundary + "\r\n")
+	return func(prefix []byte) (int, bool, bool) {
+		if len(prefix) < len(open)+2 {
+			return 0, false, false
+		}
+		rest, found := bytes.CutPrefix(prefix, open)
+		if !found {
+			return 0, false, true
+		}
+		if bytes.HasPrefix(rest, []byte("\r\n")) {
+			return len(open) + 2, true, false
+		}
+		if i := bytes.Index(rest, []byte("\r\n\r\n")); i >= 0 {
+			return len(open) + i + 4, true, false
+		}
+		return 0, false, len(prefix) > maxPartHead
+	}
 }
 
 // readLimited reads all of r into buf, failing with errTooLarge past limit
