@@ -33,7 +33,9 @@ type fetchFunc func(ctx context.Context, fid string, off int64, dst []byte) erro
 
 // chunkCache keeps the most recently used windows of blobs in memory (at
 // most max; in use windows are not evicted), and optionally on disk. A
-// window is fetched once even when several readers want it at once.
+// window is fetched once even when several readers want it at once. Its
+// memory: max cached windows, at most max spare buffers, and the windows
+// in use (each held by a read being answered or a fetch under way).
 type chunkCache struct {
 	winSize int64
 	max     int
@@ -142,8 +144,13 @@ func (c *chunkCache) release(w *window) {
 	}
 }
 
+// recycle keeps the buffer of a window going away for the next window,
+// up to max of them: a sequential read fetches windows ahead in bursts,
+// and buffers dropped then would be garbage a few MiB each, letting the
+// heap grow to twice its live size between collections (118 MB RSS
+// reading 1 GiB, against 80 MB with them kept). c.mu is held.
 func (c *chunkCache) recycle(w *window) {
-	if int64(cap(w.data)) == c.winSize && len(c.free) < 2 {
+	if int64(cap(w.data)) == c.winSize && len(c.free) < c.max {
 		c.free = append(c.free, w.data[:c.winSize])
 	}
 	w.data = nil
