@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +55,7 @@ func startFilerProc(t *testing.T, masterAddr, dir string, port int) *testcluster
 type slowBody struct {
 	data  []byte
 	pause time.Duration
+	sent  *atomic.Int64 // bytes handed out, when not nil
 }
 
 func (s *slowBody) Read(p []byte) (int, error) {
@@ -62,6 +64,9 @@ func (s *slowBody) Read(p []byte) (int, error) {
 	}
 	n := copy(p, s.data)
 	s.data = s.data[n:]
+	if s.sent != nil {
+		s.sent.Add(int64(n))
+	}
 	// pause is per 256 KiB, whatever size of reads the transport makes.
 	time.Sleep(s.pause * time.Duration(n) / (256 << 10))
 	return n, nil
@@ -82,6 +87,7 @@ func TestKillFilerDuringUploads(t *testing.T) {
 
 	const files = 12
 	bodies := make([][]byte, files)
+	var slowSent [files / 2]atomic.Int64
 	var wg, fast sync.WaitGroup
 	for i := range files {
 		bodies[i] = randomBytes(uint64(100+i), 3<<20+i*1000)
@@ -99,22 +105,39 @@ func TestKillFilerDuringUploads(t *testing.T) {
 			if i%2 == 0 {
 				defer fast.Done()
 			}
-			req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/up/f%02d", base, i), &slowBody{data: bodies[i], pause: pause})
+			body := &slowBody{data: bodies[i], pause: pause}
+			if i%2 == 1 {
+				body.sent = &slowSent[i/2]
+			}
+			req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/up/f%02d", base, i), body)
 			req.ContentLength = int64(len(bodies[i]))
 			if resp, err := http.DefaultClient.Do(req); err == nil {
 				resp.Body.Close()
 			}
 		}()
 	}
-	// Kill once the fast ones are in and the slow ones have sent a chunk
-	// or two (each reads its first 1 MiB chunk in about 1.2 s).
+	// Kill once the fast ones are in and each slow one has handed the
+	// filer its first 1 MiB chunk whole and a bit more (about 1.5 s), and
+	// that chunk had a moment to reach the volume server; a slow body
+	// needs about 3.6 s in all, so none finishes.
 	fastDone := make(chan struct{})
 	go func() { fast.Wait(); close(fastDone) }()
 	select {
 	case <-fastDone:
 	case <-time.After(20 * time.Second):
 	}
-	time.Sleep(1500 * time.Millisecond)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		ready := 0
+		for i := range slowSent {
+			if slowSent[i].Load() >= 1<<20+256<<10 {
+				ready++
+			}
+		}
+		if ready == len(slowSent) {
+			break
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
 	proc.Kill()
 	wg.Wait()
 
