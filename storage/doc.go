@@ -30,6 +30,15 @@
 // appended before it started. Syncing .idx too is what keeps an empty needle
 // apart from a tombstone after a crash (both are Size 0 records in .dat).
 //
+// A record whose data is 64 KiB or more (minWrittenAround) is written from
+// the caller's buffer: header and tail are encoded apart and the three
+// pieces go out in one vfs.WriteVectorAt (pwritev), so a 4 MiB blob is not
+// copied into a record buffer first; WriteOptions.DataCRC spares the CRC
+// pass when the caller computed it as the bytes arrived. A read copies the
+// whole record once, into a buffer of the caller's (ReadOptions.Alloc) or
+// a new one, and checks the CRC before returning any of it. ext4 serializes
+// buffered writes to one file anyway, so the append stays under wmu.
+//
 // # Locks
 //
 // Volume.wmu serializes appends, mode changes, the compaction commit and
