@@ -82,6 +82,10 @@ type Options struct {
 	Logger      *slog.Logger
 	// Now is the clock (nil: time.Now); tests of retention set it.
 	Now func() time.Time
+	// ManifestBatch: a file written with at least this many data chunks
+	// has each run of that many stored as one manifest chunk
+	// (DefaultManifestBatch, SeaweedFS's ManifestBatch).
+	ManifestBatch int
 	// Security holds the cluster's signing keys (security.toml): with a
 	// write key the filer signs each chunk deletion it sends, with a read
 	// key each chunk read, as volume servers that check tokens require.
@@ -126,6 +130,9 @@ func New(store Store, blobs Blobs, opt Options) *Filer {
 	}
 	if opt.ReadAhead <= 0 {
 		opt.ReadAhead = DefaultReadAhead
+	}
+	if opt.ManifestBatch <= 1 {
+		opt.ManifestBatch = DefaultManifestBatch
 	}
 	if opt.EventRetention <= 0 {
 		opt.EventRetention = DefaultEventRetention

@@ -199,7 +199,7 @@ func (f *Filer) saveEntry(ctx context.Context, e *Entry, done func(ctx context.C
 		if err := f.store.InsertEntry(ctx, e); err != nil {
 			return err
 		}
-		freed := unreferenced(old, e)
+		freed := f.unreferenced(ctx, old, e)
 		if err := f.queueDeletion(ctx, freed); err != nil {
 			return err
 		}
@@ -212,22 +212,34 @@ func (f *Filer) saveEntry(ctx context.Context, e *Entry, done func(ctx context.C
 	})
 }
 
-// unreferenced lists the fids of old that e no longer holds.
-func unreferenced(old, e *Entry) []string {
+// unreferenced lists the fids of old that e no longer holds, looking
+// into manifest chunks when either has some.
+func (f *Filer) unreferenced(ctx context.Context, old, e *Entry) []string {
 	if old == nil || len(old.Chunks) == 0 {
 		return nil
 	}
-	keep := make(map[string]bool, len(e.Chunks))
-	for _, c := range e.Chunks {
-		keep[c.Fid] = true
+	oldFids, newFids := appendChunkFids(nil, old.Chunks), appendChunkFids(nil, e.Chunks)
+	if hasManifest(old.Chunks) || hasManifest(e.Chunks) {
+		oldFids, newFids = f.allFids(ctx, nil, old.Chunks), f.allFids(ctx, nil, e.Chunks)
+	}
+	keep := make(map[string]bool, len(newFids))
+	for _, fid := range newFids {
+		keep[fid] = true
 	}
 	var out []string
-	for _, c := range old.Chunks {
-		if !keep[c.Fid] {
-			out = append(out, c.Fid)
+	for _, fid := range oldFids {
+		if !keep[fid] {
+			out = append(out, fid)
 		}
 	}
 	return out
+}
+
+func appendChunkFids(fids []string, chunks []Chunk) []string {
+	for _, c := range chunks {
+		fids = append(fids, c.Fid)
+	}
+	return fids
 }
 
 // FileAttrs are the attributes of a file written through WriteFile.
@@ -255,6 +267,10 @@ func (f *Filer) WriteFile(ctx context.Context, p string, r io.Reader, attrs File
 	rec := f.newUploadRecord()
 	w, err := f.upload(ctx, r, 0, o, rec)
 	if err != nil {
+		return nil, err
+	}
+	if w.chunks, err = f.manifestize(ctx, w.chunks, o, rec); err != nil {
+		f.abandon(context.WithoutCancel(ctx), rec)
 		return nil, err
 	}
 	now := f.now()
@@ -354,7 +370,10 @@ func (f *Filer) Append(ctx context.Context, p string, r io.Reader, attrs FileAtt
 	if err != nil {
 		return nil, err
 	}
-	e.Chunks = append(e.Chunks, w.chunks...)
+	if e.Chunks, err = f.manifestize(ctx, append(e.Chunks, w.chunks...), o, rec); err != nil {
+		f.abandon(context.WithoutCancel(ctx), rec)
+		return nil, err
+	}
 	e.FileSize = uint64(base + w.size)
 	e.Md5 = nil
 	e.Mtime = f.now()

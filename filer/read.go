@@ -105,6 +105,13 @@ func (f *Filer) WriteRange(ctx context.Context, w io.Writer, e *Entry, off, n in
 		}
 		return nil
 	}
+	if hasManifest(e.Chunks) {
+		chunks, err := f.resolveChunks(ctx, e.Chunks)
+		if err != nil {
+			return err
+		}
+		e = &Entry{Chunks: chunks}
+	}
 	return f.writeSpans(ctx, w, spans(e, off, n))
 }
 
@@ -175,13 +182,9 @@ func (f *Filer) drain(rs []chan fetched) {
 
 // fetch reads one span into a buffer.
 func (f *Filer) fetch(ctx context.Context, s span) ([]byte, error) {
-	token, err := security.Sign(f.opt.Security.Read, s.fid, f.now())
+	body, err := f.open(ctx, s.fid, s.offset, s.length)
 	if err != nil {
 		return nil, err
-	}
-	body, _, err := f.blobs.Open(ctx, s.fid, client.ReadOptions{Offset: s.offset, Length: s.length, JWT: token})
-	if err != nil {
-		return nil, fmt.Errorf("%w: read chunk %s: %w", ErrBlobs, s.fid, err)
 	}
 	defer body.Close()
 	var buf []byte
@@ -211,4 +214,18 @@ func writeZeros(w io.Writer, n int64) error {
 		n -= k
 	}
 	return nil
+}
+
+// open streams bytes [off, off+n) of blob fid (n 0: to the end), with a
+// read token when the cluster signs reads.
+func (f *Filer) open(ctx context.Context, fid string, off, n int64) (io.ReadCloser, error) {
+	token, err := security.Sign(f.opt.Security.Read, fid, f.now())
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := f.blobs.Open(ctx, fid, client.ReadOptions{Offset: off, Length: n, JWT: token})
+	if err != nil {
+		return nil, fmt.Errorf("%w: read chunk %s: %w", ErrBlobs, fid, err)
+	}
+	return body, nil
 }

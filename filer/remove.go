@@ -50,7 +50,7 @@ func (f *Filer) DeleteEntry(ctx context.Context, p string, o DeleteOptions) erro
 		}
 		if !empty && !o.SkipChunkDeletion {
 			err := f.walk(ctx, p, func(c *Entry) error {
-				fids = appendFids(fids, c)
+				fids = f.allFids(ctx, fids, c.Chunks)
 				return nil
 			})
 			if err != nil && !o.IgnoreRecursiveError {
@@ -58,7 +58,7 @@ func (f *Filer) DeleteEntry(ctx context.Context, p string, o DeleteOptions) erro
 			}
 		}
 	} else if !o.SkipChunkDeletion {
-		fids = appendFids(fids, e)
+		fids = f.allFids(ctx, fids, e.Chunks)
 	}
 	return f.tx(ctx, func(ctx context.Context) error {
 		if err := f.queueDeletion(ctx, fids); err != nil {
@@ -76,13 +76,6 @@ func (f *Filer) DeleteEntry(ctx context.Context, p string, o DeleteOptions) erro
 		}
 		return f.recordEvent(ctx, e, nil, len(fids) > 0)
 	})
-}
-
-func appendFids(fids []string, e *Entry) []string {
-	for _, c := range e.Chunks {
-		fids = append(fids, c.Fid)
-	}
-	return fids
 }
 
 func (f *Filer) isEmpty(ctx context.Context, dir string) (bool, error) {
@@ -186,7 +179,7 @@ func (f *Filer) Rename(ctx context.Context, from, to string) (*Entry, error) {
 				return fmt.Errorf("%w: %s has children", ErrConflict, to)
 			}
 		default:
-			freed = appendFids(nil, old)
+			freed = f.allFids(ctx, nil, old.Chunks)
 		}
 		moved = src.Clone()
 		moved.FullPath = to
