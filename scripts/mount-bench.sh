@@ -79,24 +79,44 @@ dd_rate() { awk '/bytes/ && /copied/ {for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
+# CPU seconds a process has used (user + system).
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
+# run_dd ARGS...: runs dd; sets rate (MB/s) and the CPU seconds dd, the
+# mount and the server process (master, volume server, filer) used.
+run_dd() {
+	local m0 s0 out
+	m0=$(cpu_s "$mount_pid") s0=$(cpu_s "$server_pid")
+	out=$(/usr/bin/time -f "%U %S" -o "$work/time" dd "$@" 2>&1)
+	rate=$(echo "$out" | dd_rate)
+	cpu_dd=$(awk '{printf "%.2f", $1 + $2}' "$work/time")
+	cpu_mount=$(awk -v a="$m0" -v b="$(cpu_s "$mount_pid")" 'BEGIN {printf "%.2f", b - a}')
+	cpu_server=$(awk -v a="$s0" -v b="$(cpu_s "$server_pid")" 'BEGIN {printf "%.2f", b - a}')
+}
+
 MOUNT_FLAGS=${MOUNT_FLAGS:-}
 start_mount
 sleep 1
 idle0=$(rss_kb)
 
 local_file=$work/local.bin
+load=$(cut -d' ' -f1 /proc/loadavg)
 drop
-lw=$(dd if=/dev/zero of="$local_file" bs=1M count="$size" conv=fsync 2>&1 | dd_rate)
+run_dd if=/dev/zero of="$local_file" bs=1M count="$size" conv=fsync
+lw=$rate lw_cpu=$cpu_dd
 drop
-mw=$(dd if=/dev/zero of="$mnt/big.bin" bs=1M count="$size" conv=fsync 2>&1 | dd_rate)
+run_dd if=/dev/zero of="$mnt/big.bin" bs=1M count="$size" conv=fsync
+mw=$rate mw_cpu="dd $cpu_dd mount $cpu_mount server $cpu_server"
 hwm_w=$(hwm_kb)
 
 stop_mount
 drop
 start_mount
-lr=$(dd if="$local_file" of=/dev/null bs=1M 2>&1 | dd_rate)
+run_dd if="$local_file" of=/dev/null bs=1M
+lr=$rate lr_cpu=$cpu_dd
 drop
-mr=$(dd if="$mnt/big.bin" of=/dev/null bs=1M 2>&1 | dd_rate)
+run_dd if="$mnt/big.bin" of=/dev/null bs=1M
+mr=$rate mr_cpu="dd $cpu_dd mount $cpu_mount server $cpu_server"
 hwm_r=$(hwm_kb)
 got=$(stat -c %s "$mnt/big.bin")
 if [ "$got" != $((size << 20)) ]; then
@@ -106,10 +126,13 @@ fi
 sleep 17 # the mount trims its caches after 10 s without I/O (checked every 5 s)
 idle1=$(rss_kb)
 
-awk -v lw="$lw" -v mw="$mw" -v lr="$lr" -v mr="$mr" -v size="$size" \
+awk -v lw="$lw" -v mw="$mw" -v lr="$lr" -v mr="$mr" -v size="$size" -v load="$load" -v ncpu="$(nproc)" \
+	-v lw_cpu="$lw_cpu" -v mw_cpu="$mw_cpu" -v lr_cpu="$lr_cpu" -v mr_cpu="$mr_cpu" \
 	-v i0="$idle0" -v i1="$idle1" -v hw="$hwm_w" -v hr="$hwm_r" 'BEGIN {
-	printf "size             %d MiB, bs=1M\n", size
+	printf "size             %d MiB, bs=1M; load average %s on %d CPUs at the start\n", size, load, ncpu
 	printf "write conv=fsync local %5d MB/s  mount %5d MB/s  ratio %3.0f%% (goal >= 85%%)\n", lw, mw, 100 * mw / lw
+	printf "                 CPU s: local dd %s; mount path: %s\n", lw_cpu, mw_cpu
 	printf "first read       local %5d MB/s  mount %5d MB/s  ratio %3.0f%% (goal mount >= 900 MB/s)\n", lr, mr, 100 * mr / lr
+	printf "                 CPU s: local dd %s; mount path: %s\n", lr_cpu, mr_cpu
 	printf "mount RSS        idle %.1f MB at start, %.1f MB after the copies; peak %.1f MB writing, %.1f MB after reading\n", i0/1024, i1/1024, hw/1024, hr/1024
 }'
