@@ -106,9 +106,10 @@ func hasManifest(chunks []Chunk) bool {
 	return false
 }
 
-// resolveChunks replaces every manifest chunk by the chunks it lists,
-// recursively, in place. Without manifests it returns chunks as they are.
-func (f *Filer) resolveChunks(ctx context.Context, chunks []Chunk) ([]Chunk, error) {
+// ResolveChunks replaces every manifest chunk by the chunks it lists,
+// recursively, in place, reading the manifest blobs. Without manifests it
+// returns chunks as they are.
+func (f *Filer) ResolveChunks(ctx context.Context, chunks []Chunk) ([]Chunk, error) {
 	return f.resolve(ctx, chunks, 0, nil)
 }
 

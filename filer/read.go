@@ -106,7 +106,7 @@ func (f *Filer) WriteRange(ctx context.Context, w io.Writer, e *Entry, off, n in
 		return nil
 	}
 	if hasManifest(e.Chunks) {
-		chunks, err := f.resolveChunks(ctx, e.Chunks)
+		chunks, err := f.ResolveChunks(ctx, e.Chunks)
 		if err != nil {
 			return err
 		}

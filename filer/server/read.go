@@ -35,6 +35,12 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	if q.Get("metadata") == "true" {
+		if q.Get("resolveManifest") == "true" {
+			if e.Chunks, err = s.f.ResolveChunks(r.Context(), e.Chunks); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 		writeJSON(w, http.StatusOK, e)
 		return
 	}
