@@ -3,7 +3,6 @@ package mount_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"weedfs.dev/weed/filer/filertest"
-	"weedfs.dev/weed/mount"
+	"weedfs.dev/weed/cmd"
 )
 
 // Environment of the mount process TestKilledMountKeepsClosedFiles starts
@@ -29,49 +27,45 @@ const (
 )
 
 // TestMountProcess is the mount process of TestKilledMountKeepsClosedFiles:
-// it mounts and serves until it is killed.
+// `weed mount` (the command's own code, as the weed binary runs it), until
+// it is killed.
 func TestMountProcess(t *testing.T) {
 	filerAddr := os.Getenv(childFilerEnv)
 	if filerAddr == "" {
 		t.Skip("only runs as the child of TestKilledMountKeepsClosedFiles")
 	}
-	m, err := mount.Start(context.Background(), mount.Options{
-		Filer: filerAddr, Masters: []string{os.Getenv(childMasterEnv)}, Dir: os.Getenv(childDirEnv),
-		ChunkSize: 1 << 20, OpTimeout: 5 * time.Second, Logger: filertest.Logger(),
-	})
-	if err != nil {
-		fmt.Println("error", err)
-		return
-	}
-	fmt.Println("mounted")
-	<-m.Done()
+	os.Exit(cmd.Main([]string{"mount", "-filer=" + filerAddr, "-master=" + os.Getenv(childMasterEnv),
+		"-dir=" + os.Getenv(childDirEnv), "-chunkSizeLimitMB=1", "-v=info"}, os.Stdout, os.Stderr))
 }
 
-// startMountProcess runs a mount of fe at dir in another process and
+// startMountProcess runs `weed mount` of fe at dir in another process and
 // returns it once the mount serves.
 func startMountProcess(t *testing.T, fe *filerEnv, dir string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMountProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childFilerEnv+"="+fe.addr, childMasterEnv+"="+fe.cluster.Master, childDirEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
+	proc := exec.Command(os.Args[0], "-test.run=^TestMountProcess$", "-test.count=1")
+	proc.Env = append(os.Environ(), childFilerEnv+"="+fe.addr, childMasterEnv+"="+fe.cluster.Master, childDirEnv+"="+dir)
+	out, err := proc.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := proc.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		proc.Process.Kill()
+		proc.Wait()
 		exec.Command("fusermount3", "-uz", dir).Run()
 	})
-	ready := make(chan string, 1)
+	// The command logs "mounted" once it serves; its log is shown if it
+	// never does.
+	ready := make(chan bool, 1)
+	var log strings.Builder
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if line := sc.Text(); line == "mounted" || strings.HasPrefix(line, "error") {
-				ready <- line
+			log.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "msg=mounted") {
+				ready <- true
 				break
 			}
 		}
@@ -79,14 +73,14 @@ func startMountProcess(t *testing.T, fe *filerEnv, dir string) *exec.Cmd {
 		io.Copy(io.Discard, out)
 	}()
 	select {
-	case line := <-ready:
-		if line != "mounted" {
-			t.Fatalf("mount process: %q", line)
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("mount process ended:\n%s", log.String())
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("mount process did not mount within 30 s")
 	}
-	return cmd
+	return proc
 }
 
 // TestKilledMountKeepsClosedFiles: a mount process that is killed with
@@ -97,7 +91,7 @@ func TestKilledMountKeepsClosedFiles(t *testing.T) {
 	requireFUSE(t)
 	fe := newFilerEnv(t)
 	mnt := t.TempDir()
-	cmd := startMountProcess(t, fe, mnt)
+	proc := startMountProcess(t, fe, mnt)
 
 	type file struct {
 		path string
@@ -147,10 +141,10 @@ func TestKilledMountKeepsClosedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	files = append(files, last)
-	if err := cmd.Process.Kill(); err != nil {
+	if err := proc.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
+	proc.Wait()
 
 	base := "http://" + fe.addr + "/"
 	for _, f := range files {
