@@ -285,6 +285,11 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 			MaxBackground:        64,
 			DisableXAttrs:        false,
 			IgnoreSecurityLabels: true,
+			// Splicing only pays for data in a file descriptor; ours is in
+			// memory (windows go out with writev), and go-fuse would still
+			// take a pipe, size it and write each reply's header into it
+			// before falling back (logging when a 1 MiB reply does not fit).
+			DisableSplice: true,
 		},
 	}
 	if opt.ReadOnly {
