@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"weedfs.dev/weed/client"
 )
 
 // Durability of file data.
@@ -178,10 +180,23 @@ func (s *volumeSyncs) syncFile(ctx context.Context, key any, chunkVolumes func()
 func (s *volumeSyncs) wait() { s.bg.Wait() }
 
 // syncVolumes asks every server holding one of vids to sync them, one
-// request per server, all at once.
+// request per server, all at once. A server that does not hold a volume
+// (it moved since the locations were cached) makes it look them up again
+// and try once more.
 func (fsys *FS) syncVolumes(ctx context.Context, vids []uint32) error {
 	ctx, cancel := context.WithTimeout(ctx, fsys.opt.IOTimeout)
 	defer cancel()
+	err := fsys.syncVolumesOnce(ctx, vids)
+	if errors.Is(err, client.ErrNotFound) {
+		for _, vid := range vids {
+			fsys.blobs.Invalidate(vid)
+		}
+		err = fsys.syncVolumesOnce(ctx, vids)
+	}
+	return err
+}
+
+func (fsys *FS) syncVolumesOnce(ctx context.Context, vids []uint32) error {
 	byServer := map[string][]uint32{}
 	for _, vid := range vids {
 		locs, err := fsys.blobs.Lookup(ctx, vid)
