@@ -63,8 +63,8 @@ func TestDirectWritesSeenByCachedReader(t *testing.T) {
 	}
 }
 
-// The kernel reads ahead a chunk of a mount's files, not its FUSE default
-// of 128 KiB (only root may set it).
+// The kernel reads ahead as far as the mount fetches ahead (ReadAhead
+// chunks), not its FUSE default of 128 KiB (only root may set it).
 func TestMountRaisesReadAhead(t *testing.T) {
 	requireFUSE(t)
 	if os.Geteuid() != 0 {
@@ -74,6 +74,7 @@ func TestMountRaisesReadAhead(t *testing.T) {
 	dir := t.TempDir()
 	o := fe.options(dir)
 	o.ChunkSize = 2 << 20
+	o.ReadAhead = 3
 	fe.mountAt(t, o)
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
@@ -83,7 +84,7 @@ func TestMountRaisesReadAhead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(string(b)); got != "2048" {
-		t.Fatalf("read_ahead_kb %s, want 2048 (one 2 MiB chunk)", got)
+	if got := strings.TrimSpace(string(b)); got != "6144" {
+		t.Fatalf("read_ahead_kb %s, want 6144 (three 2 MiB chunks)", got)
 	}
 }
