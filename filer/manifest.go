@@ -241,7 +241,7 @@ func (f *Filer) storeManifest(ctx context.Context, group []Chunk, o WriteOptions
 		hi = max(hi, c.Offset+int64(c.Size))
 		ts = max(ts, c.ModifiedTsNs)
 	}
-	x, err := f.res.take(ctx, o)
+	x, err := f.res.take(ctx, o, f.res.lane())
 	if err != nil {
 		return Chunk{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"weedfs.dev/weed/storage/needle"
@@ -47,8 +48,18 @@ const (
 const usedPrefix = "uu/"
 
 // assignKey is what makes fids of one batch fit a write: the assign's
-// placement options.
-type assignKey struct{ collection, replication, ttl, dataCenter string }
+// placement options, and the lane.
+type assignKey struct {
+	collection, replication, ttl, dataCenter string
+	// lane: reserveLanes batches of one placement are open at once,
+	// each from its own assign (so, as the master picks, usually on
+	// different volumes), so the chunks of one body and the bodies of
+	// concurrent creates do not all queue on one volume's appends.
+	lane int
+}
+
+// reserveLanes is how many batches of one placement are open at once.
+const reserveLanes = 4
 
 // reservations hands out fids from open batches, one per assignKey.
 type reservations struct {
@@ -60,6 +71,8 @@ type reservations struct {
 	refill map[assignKey]chan struct{}
 	// live holds every batch not yet removed, for Close.
 	live map[*batch]bool
+	// nextLane spreads uploads over the lanes.
+	nextLane atomic.Uint64
 }
 
 // batch is one reservation: count fids from base, recorded under key.
@@ -101,10 +114,18 @@ func (r *reservations) init(f *Filer) {
 	r.live = map[*batch]bool{}
 }
 
-// take hands out a fid for a chunk written with o; its batch is recorded
-// in the store before take returns.
-func (r *reservations) take(ctx context.Context, o WriteOptions) (reserved, error) {
+// lane picks the lane of an upload's first chunk; chunk i of it takes
+// lane+i.
+func (r *reservations) lane() int {
+	return int(r.nextLane.Add(1) % reserveLanes)
+}
+
+// take hands out a fid for a chunk written with o from lane (any int:
+// taken modulo reserveLanes); its batch is recorded in the store before
+// take returns.
+func (r *reservations) take(ctx context.Context, o WriteOptions, lane int) (reserved, error) {
 	k := r.f.assignKeyOf(o)
+	k.lane = lane % reserveLanes
 	for {
 		r.mu.Lock()
 		if b := r.open[k]; b != nil && !b.closed {
@@ -134,7 +155,7 @@ func (r *reservations) take(ctx context.Context, o WriteOptions) (reserved, erro
 		r.refill[k] = done
 		r.mu.Unlock()
 
-		b, err := r.newBatch(ctx, o)
+		b, err := r.newBatch(ctx, o, k)
 		r.mu.Lock()
 		delete(r.refill, k)
 		close(done)
@@ -257,7 +278,7 @@ func (r *reservations) closeAll() {
 }
 
 // newBatch assigns reserveCount fids and records them, synced.
-func (r *reservations) newBatch(ctx context.Context, o WriteOptions) (*batch, error) {
+func (r *reservations) newBatch(ctx context.Context, o WriteOptions, k assignKey) (*batch, error) {
 	// The record must reach stable storage whatever the caller's context
 	// says, and must not join a transaction the caller may carry.
 	rctx, cancel := context.WithTimeout(context.Background(), reserveTimeout)
@@ -279,7 +300,7 @@ func (r *reservations) newBatch(ctx context.Context, o WriteOptions) (*batch, er
 	now := r.f.now()
 	suffix := strconv.FormatUint(uint64(now.UnixNano()), 16) + "-" + strconv.FormatUint(r.f.keys.seq.Add(1), 16)
 	b := &batch{
-		ak:      r.f.assignKeyOf(o),
+		ak:      k,
 		key:     []byte(uploadPrefix + r.f.opt.ID + "/" + suffix),
 		used:    usedPrefix + r.f.opt.ID + "/" + suffix + "/",
 		base:    base,

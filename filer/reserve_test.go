@@ -52,12 +52,12 @@ func TestCreatesShareAReservation(t *testing.T) {
 		}
 	}
 	recs := kvKeys(t, s, "up/f1/")
-	if len(recs) != 1 {
-		t.Fatalf("%d reservation records for 10 small creates, want 1", len(recs))
+	if len(recs) == 0 || len(recs) > 4 {
+		t.Fatalf("%d reservation records for 10 small creates, want one per lane used (at most 4)", len(recs))
 	}
 	var reserved []string
 	for _, v := range recs {
-		reserved = strings.Split(v, "\n")
+		reserved = append(reserved, strings.Split(v, "\n")...)
 	}
 	if len(reserved) < len(chunkFids) {
 		t.Fatalf("record holds %d fids for %d chunks", len(reserved), len(chunkFids))
@@ -165,7 +165,7 @@ func (b *failingBlobs) Upload(ctx context.Context, server, fid string, data []by
 
 // A chunk whose volume refuses it is sent again under a fid of a fresh
 // assign; the file reads back, the refused fid is queued for deletion,
-// and the next create takes from the fresh batch.
+// and its batch is forgotten.
 func TestChunkRetriesOnAFreshAssign(t *testing.T) {
 	c := filertest.Start(t, 1, 8)
 	s := filertest.NewMemStore()
@@ -197,11 +197,8 @@ func TestChunkRetriesOnAFreshAssign(t *testing.T) {
 	if len(kvKeys(t, s, "up/f1/")) != 1 {
 		t.Fatalf("reservations recorded: %v, want only the fresh one (the refused one is settled)", kvKeys(t, s, "up/f1/"))
 	}
-	e2, err := f.WriteFile(ctx, "/next", bytes.NewReader(body), filer.FileAttrs{}, filer.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, b := strings.Split(e.Chunks[0].Fid, ",")[0], strings.Split(e2.Chunks[0].Fid, ",")[0]; a != b {
-		t.Fatalf("next create on volume %s, the fresh batch is on %s", b, a)
+	f.Close()
+	if n := len(kvKeys(t, s, "up/")); n != 0 {
+		t.Fatalf("%d reservations left after a clean stop", n)
 	}
 }

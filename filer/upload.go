@@ -113,6 +113,7 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 		<-hashed
 		f.bufs.put(data)
 	}
+	lane := f.res.lane()
 	var (
 		mu     sync.Mutex
 		wg     sync.WaitGroup
@@ -128,7 +129,7 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 	}
 	for len(buf) > 0 {
 		sem <- struct{}{}
-		x, err := f.res.take(ctx, o)
+		x, err := f.res.take(ctx, o, lane+index)
 		if err == nil {
 			rec.add(x)
 		}
@@ -158,7 +159,7 @@ func (f *Filer) upload(ctx context.Context, r io.Reader, base int64, o WriteOpti
 				// failed fid is deleted whatever becomes of the upload.
 				rec.failed(x)
 				f.res.retire(x)
-				if x, err = f.res.take(sctx, o); err == nil {
+				if x, err = f.res.take(sctx, o, lane+i); err == nil {
 					rec.add(x)
 					c, err = f.storeChunk(sctx, x, data, off, o)
 				}
