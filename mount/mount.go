@@ -221,7 +221,7 @@ func New(ctx context.Context, opt Options) (*FS, error) {
 	stats := newOpStats()
 	fsys := &FS{
 		opt: opt, log: opt.Logger, root: root, stats: stats,
-		filer:   &filerClient{base: "http://" + opt.Filer, http: hc, timeout: opt.OpTimeout, stats: stats},
+		filer:   newFilerClient(opt.Filer, hc, opt.OpTimeout, stats),
 		blobs:   client.New(opt.Masters, client.Options{}),
 		meta:    newMetaCache(),
 		bufs:    newBufferPool(int(opt.ChunkSize), opt.WriteBuffers),
@@ -320,6 +320,7 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 			fsys.log.Warn("metadata not saved at unmount", "err", err)
 		}
 		scancel()
+		fsys.filer.saves.close()
 		fsys.stats.log(fsys.log)
 		close(m.done)
 	}()
@@ -558,8 +559,46 @@ func (fsys *FS) save(ctx context.Context, n *node, e *filer.Entry, durable bool)
 		e.FullPath = p
 	}
 	fsys.tree.RUnlock()
+	if !durable && fsys.freesChunks(e) {
+		// The filer queues the chunks e drops for deletion; a crash of
+		// the filer must not undo a save whose old chunks are gone.
+		durable = true
+	}
 	fsys.meta.putLocal(e)
 	return fsys.wb.saveNow(ctx, n, e, durable)
+}
+
+// freesChunks reports whether saving e may drop chunks of the entry the
+// filer has at its path: so when this mount's last known version of it
+// held chunks e does not, or when that version is unknown and e is not a
+// folder.
+func (fsys *FS) freesChunks(e *filer.Entry) bool {
+	if e.IsDirectory() {
+		return false
+	}
+	old := fsys.wb.get(e.FullPath)
+	if old == nil {
+		var absent bool
+		if old, absent, _ = fsys.meta.get(e.FullPath); absent {
+			return false
+		}
+		if old == nil {
+			return true
+		}
+	}
+	if len(old.Chunks) == 0 {
+		return false
+	}
+	kept := make(map[string]bool, len(e.Chunks))
+	for _, c := range e.Chunks {
+		kept[c.Fid] = true
+	}
+	for _, c := range old.Chunks {
+		if !kept[c.Fid] {
+			return true
+		}
+	}
+	return false
 }
 
 // await waits for a staged save. A save the filer does not answer in
