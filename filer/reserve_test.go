@@ -202,3 +202,51 @@ func TestChunkRetriesOnAFreshAssign(t *testing.T) {
 		t.Fatalf("%d reservations left after a clean stop", n)
 	}
 }
+
+// A batch older than its age limit hands out no more fids (its volume may
+// have filled, its write token expired): later creates take from fresh
+// batches, and the old batch, settled, is forgotten.
+func TestOldReservationIsNotUsed(t *testing.T) {
+	c := filertest.Start(t, 1, 8)
+	s := filertest.NewMemStore()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := filer.New(s, c.Client, filer.Options{ID: "f1", Now: clock, Logger: filertest.Logger()})
+	t.Cleanup(func() { f.Close() })
+	ctx := context.Background()
+	write := func(p string) *filer.Entry {
+		t.Helper()
+		e, err := f.WriteFile(ctx, p, bytes.NewReader(randomBytes(1, 3000)), filer.FileAttrs{}, filer.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	var before []string
+	for i := range 4 { // one create per lane
+		before = append(before, write(fmt.Sprintf("/old%d", i)).Chunks[0].Fid)
+	}
+	oldRecs := kvKeys(t, s, "up/f1/")
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	for i := range 4 {
+		fid := write(fmt.Sprintf("/new%d", i)).Chunks[0].Fid
+		for k, v := range oldRecs {
+			if strings.Contains("\n"+v+"\n", "\n"+fid+"\n") {
+				t.Fatalf("create after the age limit took %s from the old batch %s", fid, k)
+			}
+		}
+	}
+	for k := range oldRecs {
+		if _, ok := kvKeys(t, s, "up/f1/")[k]; ok {
+			t.Fatalf("old batch %s is still recorded", k)
+		}
+	}
+	for i, fid := range before {
+		if !c.BlobExists(t, fid) {
+			t.Fatalf("/old%d's chunk %s is gone", i, fid)
+		}
+	}
+}
