@@ -125,6 +125,15 @@ func (f *filerFlags) run(ctx context.Context, log *slog.Logger) error {
 	if path != "" {
 		log.Info("filer settings loaded", "file", path)
 	}
+	// Volume servers that check tokens want chunk deletes (and reads)
+	// signed with the cluster's keys.
+	sec, secPath, err := security.Load(security.SearchPaths())
+	if err != nil {
+		return err
+	}
+	if secPath != "" {
+		log.Info("security settings loaded", "file", secPath)
+	}
 	ln, err := listen(f.bindAddr(), f.port)
 	if err != nil {
 		return err
@@ -147,6 +156,7 @@ func (f *filerFlags) run(ctx context.Context, log *slog.Logger) error {
 		Replication:     f.replication,
 		DataCenter:      f.dataCenter,
 		EventRetention:  secondsOr(f.eventRetentionHours*3600, int(filer.DefaultEventRetention.Seconds())),
+		Security:        sec,
 		Logger:          log.With("server", "filer"),
 	})
 	srv := server.New(server.Config{

@@ -91,8 +91,16 @@ type Proc struct {
 // kills it if it is still running.
 func Start(t testing.TB, args ...string) *Proc {
 	t.Helper()
+	return StartIn(t, "", args...)
+}
+
+// StartIn is Start with dir as the process's working folder ("" for the
+// test's), where weed looks for security.toml and filer.toml first.
+func StartIn(t testing.TB, dir string, args ...string) *Proc {
+	t.Helper()
 	p := &Proc{t: t, Args: args, out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
+	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
