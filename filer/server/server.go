@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"weedfs.dev/weed/client"
 	"weedfs.dev/weed/filer"
 )
 
@@ -126,7 +127,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusNotFound
 	case errors.Is(err, filer.ErrConflict):
 		status = http.StatusConflict
-	case errors.Is(err, filer.ErrUnavailable):
+	case errors.Is(err, filer.ErrUnavailable), errors.Is(err, client.ErrNoMaster),
+		client.StatusCode(err) == http.StatusServiceUnavailable:
+		// The store, or the master that assigns chunks, is away or not
+		// ready (no leader, warming up): the client may retry.
 		status = http.StatusServiceUnavailable
 	case r.Context().Err() != nil:
 		status = statusClientClosed

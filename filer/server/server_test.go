@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"bytes"
+	"net"
 	"net/http"
 	"testing"
 
+	"weedfs.dev/weed/client"
 	"weedfs.dev/weed/filer"
 	"weedfs.dev/weed/filer/filertest"
 	"weedfs.dev/weed/filer/stores/embedded"
@@ -44,4 +47,22 @@ func TestStoreDown(t *testing.T) {
 		t.Fatalf("/before reads %q after the store came back", got)
 	}
 	e.mustPut("/after", []byte("a"))
+}
+
+// A filer whose master cannot be reached answers writes of chunks with
+// 503 (try again later), not 500, and writes no entry.
+func TestMasterDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	c := &filertest.Cluster{Master: dead, Client: client.New([]string{dead}, client.Options{})}
+	e := startFiler(t, c, filertest.NewMemStore(), filer.Options{ID: "f1"})
+	resp, b := e.put("/a.bin", bytes.Repeat([]byte("x"), 4096))
+	wantError(t, "PUT with the master down", resp, b, http.StatusServiceUnavailable, "master")
+	if resp, _ := e.do(http.MethodHead, "/a.bin", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatal("a write refused for want of a master left an entry")
+	}
 }
