@@ -80,3 +80,28 @@ func TestMetaCacheInvalidatedNameExists(t *testing.T) {
 		t.Fatal("the folder stopped being complete")
 	}
 }
+
+// TestFreesChunks: a save that drops chunks of the version the filer may
+// have (or of an unknown version) is made durable; one that only adds
+// chunks, or makes a new file, is not.
+func TestFreesChunks(t *testing.T) {
+	fsys := &FS{meta: newMetaCache()}
+	fsys.wb = newWriteBack(fsys)
+	a, b := filer.Chunk{Fid: "1,a01"}, filer.Chunk{Fid: "1,b02"}
+	fsys.meta.putDir("/d", []*filer.Entry{{FullPath: "/d/f", Mode: 0o644, Chunks: []filer.Chunk{a}}})
+	for _, tc := range []struct {
+		e    *filer.Entry
+		want bool
+	}{
+		{&filer.Entry{FullPath: "/d/f", Chunks: []filer.Chunk{a, b}}, false}, // appended
+		{&filer.Entry{FullPath: "/d/f", Chunks: []filer.Chunk{b}}, true},     // rewritten
+		{&filer.Entry{FullPath: "/d/f", Content: []byte("x")}, true},         // truncated, inline
+		{&filer.Entry{FullPath: "/d/new", Chunks: []filer.Chunk{b}}, false},  // known absent
+		{&filer.Entry{FullPath: "/other/f", Chunks: []filer.Chunk{b}}, true}, // unknown
+		{&filer.Entry{FullPath: "/other/g", Mode: filer.DefaultDirMode}, false},
+	} {
+		if got := fsys.freesChunks(tc.e); got != tc.want {
+			t.Errorf("%s with %d chunks: frees %v, want %v", tc.e.FullPath, len(tc.e.Chunks), got, tc.want)
+		}
+	}
+}

@@ -27,7 +27,10 @@
 // returns every client of the filer sees the file, and a mount process
 // killed at that point loses nothing closed. That save asks the filer for
 // no sync of its store (server.MountNoSync, filer.NoSync), as close on a
-// local disk promises no durability either; fsync(2) waits until the
+// local disk promises no durability either (a save that drops chunks the
+// filer's version holds, as a rewrite does, is synced all the same: the
+// filer deletes dropped chunks, and a crash of the filer must not bring
+// back an entry whose chunks are gone); fsync(2) waits until the
 // filer has the entry on stable storage (and saves it again, synced, when
 // its last save was not). Other metadata changes (mkdir, symlink, chmod,
 // chown, utimens, truncate, xattrs, rename, unlink) return once the filer

@@ -49,10 +49,12 @@ trap cleanup EXIT
 	-filer -filer.port=$fport -filer.dir="$work/filerdb" -master.mdir="$work/mdir" \
 	-master.volumeSizeLimitMB=1024 -v=warn >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
 	if curl -fs "http://127.0.0.1:$fport/" -o /dev/null -H 'Accept: application/json'; then break; fi
 	sleep 0.1
 done
+curl -fs "http://127.0.0.1:$fport/" -o /dev/null -H 'Accept: application/json' ||
+	{ echo "filer did not come up:" >&2; cat "$work/server.log" >&2; exit 1; }
 
 MOUNT_FLAGS=${MOUNT_FLAGS:-}
 # shellcheck disable=SC2086
