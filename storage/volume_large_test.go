@@ -21,8 +21,10 @@ func TestLargeNeedleWriteAndPooledRead(t *testing.T) {
 	dir := t.TempDir()
 	v := mustCreate(t, vfs.Default(), dir, VolumeOptions{})
 	sizes := map[uint64]int{1: 4 << 20, 2: 100, 3: minWrittenAround, 4: minWrittenAround - 1, 5: 3<<20 + 7}
-	for k, size := range sizes {
-		mustWrite(t, v, newTestNeedle(k, 1, size, k), WriteOptions{})
+	// In key order: needle 1, damaged below, must not be the last record
+	// (opening a volume cuts a last record that fails its CRC as torn).
+	for k := uint64(1); k <= uint64(len(sizes)); k++ {
+		mustWrite(t, v, newTestNeedle(k, 1, sizes[k], k), WriteOptions{})
 	}
 	if err := v.Close(); err != nil {
 		t.Fatal(err)
