@@ -18,6 +18,11 @@ const (
 	deleteParallel = 8
 )
 
+// syncBarrierCtx is ctx with writes synced even when it comes from NoSync.
+func syncBarrierCtx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noSyncKey{}, false)
+}
+
 // queueDeletion records fids to delete in the store's KV space (inside the
 // caller's transaction when ctx carries one). The caller wakes the deletion
 // loop with nudgeDeletion once the record is committed: a loop woken
@@ -102,6 +107,16 @@ func (f *Filer) DrainDeletions(ctx context.Context) (left bool, err error) {
 	}
 	if len(recs) > deleteBatch {
 		recs, left = recs[:deleteBatch], true
+	}
+	if len(recs) > 0 {
+		// A record may come from a commit made with NoSync: deleting its
+		// fids before that commit is durable would let a crash bring back
+		// the entry that still points at them. One synced write makes
+		// everything committed before it durable (stores keep one
+		// ordered log).
+		if err := f.store.KvPut(syncBarrierCtx(ctx), []byte(syncBarrierPrefix+f.opt.ID), nil); err != nil {
+			return true, fmt.Errorf("sync the store before deleting chunks: %w", err)
+		}
 	}
 	sem := make(chan struct{}, deleteParallel)
 	var mu sync.Mutex

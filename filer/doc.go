@@ -20,6 +20,7 @@
 //	"up/"  + filer id + "/" + start ns (hex) + "-" + seq (hex) -> fid list: a reservation of fids
 //	"uu/"  + filer id + "/" + the same suffix + "/" + fid     -> empty: an entry holds this reserved fid
 //	"ev/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> pb.EntryEvent: the change feed
+//	"sb/"  + filer id                                       -> empty: written synced before queued chunks are deleted
 //
 // A fid list is the fids joined by '\n' (a fid is "<volume>,<key><cookie>"
 // in hex and never holds a newline); see encodeFids and decodeFids. The

@@ -14,6 +14,9 @@ const (
 	deletionPrefix = "dq/"
 	uploadPrefix   = "up/"
 	eventPrefix    = "ev/"
+	// syncBarrierPrefix + filer id is written, synced, before queued
+	// chunks are deleted (DrainDeletions).
+	syncBarrierPrefix = "sb/"
 	// timeKeyLen is the length of the time-ordered suffix of "dq/" and
 	// "ev/" keys: 8 bytes of unix nanoseconds, 8 bytes of sequence.
 	timeKeyLen = 16
