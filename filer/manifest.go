@@ -36,9 +36,9 @@ const manifestChunksField protowire.Number = 1
 // naming each other cannot recurse forever.
 const maxManifestDepth = 4
 
-// maxManifestBlob bounds a manifest blob read back: 10000 chunk records
+// MaxManifestBlob bounds a manifest blob read back: 10000 chunk records
 // of well under 200 bytes each.
-const maxManifestBlob = 16 << 20
+const MaxManifestBlob = 16 << 20
 
 func chunkToPB(c Chunk) *pb.FileChunk {
 	return &pb.FileChunk{FileId: c.Fid, Offset: c.Offset, Size: c.Size, ModifiedTsNs: c.ModifiedTsNs,
@@ -110,12 +110,33 @@ func hasManifest(chunks []Chunk) bool {
 // recursively, in place, reading the manifest blobs. Without manifests it
 // returns chunks as they are.
 func (f *Filer) ResolveChunks(ctx context.Context, chunks []Chunk) ([]Chunk, error) {
-	return f.resolve(ctx, chunks, 0, nil)
+	return f.resolve(ctx, chunks, nil)
 }
 
-// resolve is resolveChunks at depth; manifests, when not nil, collects
-// the fids of the manifest blobs met.
-func (f *Filer) resolve(ctx context.Context, chunks []Chunk, depth int, manifests *[]string) ([]Chunk, error) {
+// resolve is ResolveChunks; manifests, when not nil, collects the fids of
+// the manifest blobs met.
+func (f *Filer) resolve(ctx context.Context, chunks []Chunk, manifests *[]string) ([]Chunk, error) {
+	read := func(ctx context.Context, c Chunk) ([]byte, error) {
+		if manifests != nil {
+			*manifests = append(*manifests, c.Fid)
+		}
+		return f.fetchAll(ctx, c.Fid)
+	}
+	return ResolveManifests(ctx, chunks, read)
+}
+
+// ResolveManifests returns chunks with every manifest chunk replaced, in
+// place (so the override order of overlapping chunks is kept), by the
+// data chunks it lists, recursively; read returns a manifest chunk's blob
+// (whose length is not the chunk's Size: that is the span of the data it
+// lists).
+// Chunk lists without manifests come back as they are, without a copy.
+// The filer and the mount both read files through it.
+func ResolveManifests(ctx context.Context, chunks []Chunk, read func(context.Context, Chunk) ([]byte, error)) ([]Chunk, error) {
+	return resolveAt(ctx, chunks, 0, read)
+}
+
+func resolveAt(ctx context.Context, chunks []Chunk, depth int, read func(context.Context, Chunk) ([]byte, error)) ([]Chunk, error) {
 	if !hasManifest(chunks) {
 		return chunks, nil
 	}
@@ -128,31 +149,20 @@ func (f *Filer) resolve(ctx context.Context, chunks []Chunk, depth int, manifest
 			out = append(out, c)
 			continue
 		}
-		if manifests != nil {
-			*manifests = append(*manifests, c.Fid)
-		}
-		inner, err := f.readManifest(ctx, c)
+		data, err := read(ctx, c)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read manifest %s: %w", c.Fid, err)
 		}
-		if inner, err = f.resolve(ctx, inner, depth+1, manifests); err != nil {
+		inner, err := DecodeManifest(data)
+		if err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", c.Fid, err)
+		}
+		if inner, err = resolveAt(ctx, inner, depth+1, read); err != nil {
 			return nil, err
 		}
 		out = append(out, inner...)
 	}
 	return out, nil
-}
-
-func (f *Filer) readManifest(ctx context.Context, c Chunk) ([]Chunk, error) {
-	data, err := f.fetchAll(ctx, c.Fid)
-	if err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", c.Fid, err)
-	}
-	chunks, err := DecodeManifest(data)
-	if err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", c.Fid, err)
-	}
-	return chunks, nil
 }
 
 // fetchAll reads a whole (small) blob.
@@ -162,12 +172,12 @@ func (f *Filer) fetchAll(ctx context.Context, fid string) ([]byte, error) {
 		return nil, err
 	}
 	defer body.Close()
-	data, err := io.ReadAll(io.LimitReader(body, maxManifestBlob+1))
+	data, err := io.ReadAll(io.LimitReader(body, MaxManifestBlob+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: read %s: %w", ErrBlobs, fid, err)
 	}
-	if len(data) > maxManifestBlob {
-		return nil, fmt.Errorf("%w: manifest %s is over %d bytes", ErrCorrupt, fid, maxManifestBlob)
+	if len(data) > MaxManifestBlob {
+		return nil, fmt.Errorf("%w: manifest %s is over %d bytes", ErrCorrupt, fid, MaxManifestBlob)
 	}
 	return data, nil
 }
@@ -178,7 +188,7 @@ func (f *Filer) fetchAll(ctx context.Context, fid string) ([]byte, error) {
 // rather than the change failing).
 func (f *Filer) allFids(ctx context.Context, fids []string, chunks []Chunk) []string {
 	var manifests []string
-	data, err := f.resolve(ctx, chunks, 0, &manifests)
+	data, err := f.resolve(ctx, chunks, &manifests)
 	if err != nil {
 		f.log.Warn("resolve manifest chunks", "err", err)
 		for _, c := range chunks {

@@ -365,7 +365,12 @@ func (f *openFile) read(ctx context.Context, dest []byte, off int64) (fuse.ReadR
 		return fuse.ReadResultData(buf), nil
 	}
 	if !f.viewOK {
-		f.view = buildView(f.entry.Chunks)
+		chunks, err := f.fsys.resolveManifests(ctx, f.entry.Chunks)
+		if err != nil {
+			f.mu.Unlock()
+			return nil, err
+		}
+		f.view = buildView(chunks)
 		f.viewOK = true
 	}
 	v := f.view // never changed once built

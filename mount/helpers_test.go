@@ -46,11 +46,19 @@ type filerEnv struct {
 	addr     string
 	storeDir string
 	stop     func()
+	// manifestBatch overrides the filer's ManifestBatch when not 0.
+	manifestBatch int
 }
 
 func newFilerEnv(t *testing.T) *filerEnv {
 	t.Helper()
-	fe := &filerEnv{t: t, cluster: filertest.Start(t, 1, 32), storeDir: t.TempDir()}
+	return newFilerEnvWith(t, 0)
+}
+
+// newFilerEnvWith is newFilerEnv with the filer's ManifestBatch set.
+func newFilerEnvWith(t *testing.T, manifestBatch int) *filerEnv {
+	t.Helper()
+	fe := &filerEnv{t: t, cluster: filertest.Start(t, 1, 32), storeDir: t.TempDir(), manifestBatch: manifestBatch}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +74,8 @@ func (fe *filerEnv) serve(ln net.Listener) {
 	if err != nil {
 		fe.t.Fatal(err)
 	}
-	f := filer.New(store, fe.cluster.Client, filer.Options{ID: fe.addr, DeleteRetry: 50 * time.Millisecond, Logger: filertest.Logger()})
+	f := filer.New(store, fe.cluster.Client, filer.Options{ID: fe.addr, DeleteRetry: 50 * time.Millisecond,
+		ManifestBatch: fe.manifestBatch, Logger: filertest.Logger()})
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { f.Run(ctx); close(ran) }()
