@@ -148,10 +148,15 @@ type dirStatus struct {
 	Version    string        `json:"Version"`
 	TopologyID string        `json:"TopologyId"`
 	Topology   topology.Info `json:"Topology"`
+	// Ours, beyond SeaweedFS's fields: with Topology.Max they give a
+	// capacity (a mount's statfs).
+	VolumeSizeLimit uint64 `json:"VolumeSizeLimit"`
+	UsedSize        uint64 `json:"UsedSize"`
 }
 
 func (s *Server) dirStatus(v *view) dirStatus {
-	return dirStatus{Version: s.cfg.Version, TopologyID: strconv.FormatUint(s.raftClusterID(), 16), Topology: v.topo.Info()}
+	return dirStatus{Version: s.cfg.Version, TopologyID: strconv.FormatUint(s.raftClusterID(), 16), Topology: v.topo.Info(),
+		VolumeSizeLimit: s.sizeLimit, UsedSize: v.topo.UsedSize()}
 }
 
 func (s *Server) handleDirStatus(w http.ResponseWriter, r *http.Request, v *view) {

@@ -209,3 +209,38 @@ func TestVolGrowBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("/vol/grow count=3: %d %s, %d records", resp.StatusCode, b, len(m.state.Volumes()))
 	}
 }
+
+// /dir/status also gives the volume size limit and the bytes the volumes
+// hold, which with Topology.Max make a capacity (a mount's statfs).
+func TestDirStatusCapacity(t *testing.T) {
+	m, _ := cluster1(t, Config{VolumeSizeLimitMB: 64})
+	a := assignOK(t, m.addr, nil)
+	body := bytes.Repeat([]byte("capacity "), 100_000) // 900,000 bytes
+	req, _ := http.NewRequest(http.MethodPut, "http://"+a.URL+"/"+a.Fid, bytes.NewReader(body))
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	var ds struct {
+		VolumeSizeLimit, UsedSize uint64
+		Topology                  struct{ Max int }
+	}
+	waitFor(t, 5*time.Second, "the upload to be reported", func() bool {
+		_, b := get(t, m.addr, "/dir/status", nil)
+		ds = decode[struct {
+			VolumeSizeLimit, UsedSize uint64
+			Topology                  struct{ Max int }
+		}](t, b)
+		return ds.UsedSize >= uint64(len(body))
+	})
+	if ds.VolumeSizeLimit != 64<<20 || ds.Topology.Max != 8 {
+		t.Fatalf("VolumeSizeLimit %d, Max %d; want %d and 8", ds.VolumeSizeLimit, ds.Topology.Max, 64<<20)
+	}
+	if ds.UsedSize > uint64(len(body))+1<<20 {
+		t.Fatalf("UsedSize %d for %d bytes written", ds.UsedSize, len(body))
+	}
+}

@@ -116,9 +116,11 @@ type FS struct {
 	root  string // normalised FilerPath
 	filer *filerClient
 	blobs *client.Client
-	meta  *metaCache
-	bufs  *bufferPool
-	cache *chunkCache
+	// capacityCache answers statfs (statfs.go).
+	capacityCache capacityCache
+	meta          *metaCache
+	bufs          *bufferPool
+	cache         *chunkCache
 	// uploads bounds the chunk uploads in flight.
 	uploads chan struct{}
 	// vsync tracks the volumes files' chunks went to, for fsync.

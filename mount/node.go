@@ -659,17 +659,10 @@ func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errn
 	return uint32(copy(dest, names)), 0
 }
 
-// Statfs reports a large, mostly free file system: the cluster's real
-// capacity is the volume servers', which the mount does not track.
+// Statfs reports the cluster's capacity as the master tells it (see
+// fillStatfs).
 func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
-	const bsize = 4096
-	out.Bsize = bsize
-	out.Frsize = bsize
-	out.Blocks = 1 << 40 / bsize
-	out.Bfree = out.Blocks / 2
-	out.Bavail = out.Bfree
-	out.Files = 1 << 30
-	out.Ffree = 1 << 29
-	out.NameLen = filer.MaxNameLen
+	c, known := n.fsys.capacity(ctx)
+	fillStatfs(out, c, known)
 	return 0
 }

@@ -50,6 +50,24 @@ type LayoutInfo struct {
 // maxListedIDs caps the ids listed per disk in VolumeIds.
 const maxListedIDs = 100
 
+// UsedSize is the bytes held by the volumes of live servers, every replica
+// counted (what their disks hold), for capacity reports such as a mount's
+// statfs.
+func (t *Topology) UsedSize() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var used uint64
+	for _, n := range t.nodes {
+		if !n.alive {
+			continue
+		}
+		for _, v := range n.volumes {
+			used += v.Size
+		}
+	}
+	return used
+}
+
 // Info returns the /dir/status topology of live nodes, sorted by name.
 func (t *Topology) Info() Info {
 	t.mu.RLock()
