@@ -164,6 +164,7 @@ func (f *filerFlags) run(ctx context.Context, log *slog.Logger) error {
 		DirListLimit:    f.dirListLimit,
 		RecursiveDelete: cfg.Filer.Options.RecursiveDelete,
 		Version:         Version,
+		Masters:         masters,
 		Logger:          log.With("server", "filer"),
 	})
 	log.Info("filer started", "addr", ln.Addr().String(), "store", store.Name(), "masters", f.masters, "id", id)

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -102,4 +103,22 @@ func status(t *testing.T, url string) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// weed mount without -master asks the filer for its masters.
+func TestFilerNamesItsMastersToMounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process-level test")
+	}
+	fport := testcluster.FreePort(t)
+	maddr := startServer(t, "-filer", "-filer.port", strconv.Itoa(fport))
+	faddr := "127.0.0.1:" + strconv.Itoa(fport)
+	testcluster.WaitHTTP(t, "http://"+faddr+"/", 0, 30*time.Second)
+	got, err := filerMasters(context.Background(), faddr)
+	if err != nil || len(got) != 1 || got[0] != maddr {
+		t.Fatalf("filerMasters = %v, %v; want [%s]", got, err, maddr)
+	}
+	if _, err := filerMasters(context.Background(), "127.0.0.1:"+strconv.Itoa(testcluster.FreePort(t))); err == nil {
+		t.Fatal("filerMasters of an address where nothing listens: no error")
+	}
 }

@@ -2,11 +2,16 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"runtime/debug"
 	"strconv"
+	"time"
 
+	"weedfs.dev/weed/filer/server"
 	"weedfs.dev/weed/master"
 	"weedfs.dev/weed/mount"
 )
@@ -26,7 +31,7 @@ func mountCommand() *Command {
 		)
 		fs := newFlagSet(env, c)
 		fs.StringVar(&o.Filer, "filer", "127.0.0.1:8888", "filer host:port")
-		fs.StringVar(&masters, "master", "", "comma-separated masters chunks are assigned by (default: the filer's host, port 9333)")
+		fs.StringVar(&masters, "master", "", "comma-separated masters chunks are assigned by (default: the filer's own)")
 		fs.StringVar(&o.Dir, "dir", "", "mount point")
 		fs.StringVar(&o.FilerPath, "filer.path", "/", "folder of the filer to mount")
 		fs.StringVar(&o.CacheDir, "cacheDir", "", "folder for a disk cache of read chunks (empty: memory only)")
@@ -51,17 +56,21 @@ func mountCommand() *Command {
 		}
 		o.ChunkSize = int64(chunkMB) << 20
 		o.ReadCacheChunks = cacheChunk
-		o.Masters = splitList(masters)
-		if len(o.Masters) == 0 {
-			host, _, err := net.SplitHostPort(o.Filer)
-			if err != nil {
-				return fmt.Errorf("-filer %q: %w", o.Filer, err)
-			}
-			o.Masters = []string{net.JoinHostPort(host, strconv.Itoa(master.DefaultPort))}
-		}
 		log, err := newLogger(env, level)
 		if err != nil {
 			return err
+		}
+		o.Masters = splitList(masters)
+		if len(o.Masters) == 0 {
+			if o.Masters, err = filerMasters(ctx, o.Filer); err != nil {
+				// An older filer: guess the usual layout.
+				host, _, serr := net.SplitHostPort(o.Filer)
+				if serr != nil {
+					return fmt.Errorf("-filer %q: %w", o.Filer, serr)
+				}
+				o.Masters = []string{net.JoinHostPort(host, strconv.Itoa(master.DefaultPort))}
+				log.Warn("the filer did not name its masters; trying its host", "err", err, "masters", o.Masters)
+			}
 		}
 		o.Logger = log
 		debug.SetMemoryLimit(mountMemoryLimit)
@@ -81,4 +90,31 @@ func mountCommand() *Command {
 		return nil
 	}
 	return c
+}
+
+// filerMasters asks a filer which masters assign its chunks.
+func filerMasters(ctx context.Context, filerAddr string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	u := "http://" + filerAddr + server.MountPrefix + server.MountConfig
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
+	}
+	var reply server.MountConfigReply
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&reply); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if len(reply.Masters) == 0 {
+		return nil, fmt.Errorf("GET %s: no masters named", u)
+	}
+	return reply.Masters, nil
 }

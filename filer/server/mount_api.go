@@ -24,6 +24,7 @@ import (
 //	DELETE entry?path=P[&recursive=true]       -> 204
 //	POST   rename?from=A&to=B                  -> 204
 //	GET    list?path=D[&start=N&limit=L]       -> uvarint-length-framed pb.Entry, name order
+//	GET    config                              -> JSON {"masters": ["host:port", ...]}
 //
 // A save with nosync=true is answered once the filer applied it (every
 // client sees it), maybe before it is on stable storage (filer.NoSync):
@@ -36,6 +37,8 @@ const (
 	MountPrefix = "/internal/mount/"
 	// MountNoSync is the query parameter of an unsynced save.
 	MountNoSync = "nosync"
+	// MountConfig is the operation that tells a mount the filer's setup.
+	MountConfig = "config"
 	// EntryContentType is the media type of a protobuf pb.Entry body.
 	EntryContentType = "application/x-weed-entry"
 	// maxEntryBody bounds a PUT body (an entry with a long chunk list).
@@ -43,6 +46,12 @@ const (
 	// maxMountList bounds one listing page.
 	maxMountList = 100000
 )
+
+// MountConfigReply is the JSON answer of GET MountPrefix+MountConfig.
+type MountConfigReply struct {
+	// Masters assign the chunks of this filer's files.
+	Masters []string `json:"masters"`
+}
 
 // serveMount answers a request under MountPrefix and reports whether it did.
 func (s *Server) serveMount(w http.ResponseWriter, r *http.Request) bool {
@@ -60,6 +69,8 @@ func (s *Server) serveMount(w http.ResponseWriter, r *http.Request) bool {
 		s.mountRename(w, r)
 	case op == "list" && r.Method == http.MethodGet:
 		s.mountList(w, r)
+	case op == MountConfig && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, MountConfigReply{Masters: s.cfg.Masters})
 	default:
 		writeError(w, http.StatusNotFound, fmt.Errorf("no mount operation %s %s", r.Method, r.URL.Path))
 	}

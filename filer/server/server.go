@@ -29,6 +29,9 @@ type Config struct {
 	RecursiveDelete bool
 	// Version is shown in listings.
 	Version string
+	// Masters are the masters this filer's chunks are assigned by, told
+	// to mounts that were given none (GET /internal/mount/config).
+	Masters []string
 	Logger  *slog.Logger
 }
 
