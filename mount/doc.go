@@ -16,7 +16,8 @@
 // Options.ChunkSize bytes: a writer that finds the pool empty seals other
 // files' partial buffers and waits for an upload to finish, so dirty data
 // never exceeds WriteBuffers*ChunkSize. The read cache holds at most
-// Options.ReadCacheChunks windows of ChunkSize bytes. The metadata cache
+// Options.ReadCacheChunks windows of ChunkSize bytes, plus as many spare
+// window buffers and those a read is being answered from. The metadata cache
 // holds at most maxCachedEntries entries and is dropped whole when full,
 // and keeps inline content of maxCachedContent bytes at most.
 //
@@ -32,7 +33,11 @@
 // filer deletes dropped chunks, and a crash of the filer must not bring
 // back an entry whose chunks are gone); fsync(2) waits until the
 // filer has the entry on stable storage (and saves it again, synced, when
-// its last save was not). Other metadata changes (mkdir, symlink, chmod,
+// its last save was not) and the volume servers have the file's data on
+// stable storage: the volumes its chunks went to since its last fsync are
+// synced on every server holding them (POST /admin/sync; volumes taking
+// chunks are also synced in the background every 64 MiB, so the disk
+// writes overlap the uploads). Other metadata changes (mkdir, symlink, chmod,
 // chown, utimens, truncate, xattrs, rename, unlink) return once the filer
 // applied them, except changes to a file still holding written bytes not
 // yet saved: those go with the bytes at the next close, so a program that
@@ -52,6 +57,19 @@
 // listed or written costs no filer request. A folder this
 // mount made or listed whole answers lookups of names it lacks (ENOENT)
 // from the cache, so creating a file costs no filer lookup.
+//
+// # Data path
+//
+// Write-only opens bypass the kernel's page cache (FOPEN_DIRECT_IO), so a
+// write(2) is copied once, into its FUSE request; opens that read keep
+// the page cache and its read-ahead, raised to the mount's own read-ahead
+// (bdi read_ahead_kb, when run as root). Chunks go to volume servers as
+// raw PUTs written with one writev over kept-alive connections
+// (client.ChunkWriter). A read within one cached window is answered from
+// the window itself. Files whose entries hold manifest chunks (runs of
+// data chunks kept in a blob, as the filer makes for files of 10,000
+// chunks) are laid out from the data chunks the manifests list. statfs
+// reports the cluster's capacity from the master's /dir/status.
 //
 // # Failures
 //
