@@ -300,3 +300,21 @@ func (v *Volume) appendTombstone(key uint64, cookie uint32) (uint32, uint64, err
 	v.mu.Unlock()
 	return old.Size, seq, nil
 }
+
+// NextDataOffset is where in .dat the data of a large needle written now
+// would start: after the record header and, from version 2, the data size
+// field. It is a hint that a concurrent append makes stale. A caller that
+// places a blob in memory at the same offset modulo a cache line (or a
+// page) makes the kernel's copy into the page cache a mutually aligned one:
+// on this kind of machine (AMD EPYC, rep movsb) a 4 MiB write whose source
+// and destination differ in alignment takes ~20% more CPU
+// (BenchmarkVolumeWriteAligned).
+func (v *Volume) NextDataOffset() int64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	off := v.datSize + needle.HeaderSize
+	if v.sb.Version != needle.Version1 {
+		off += needle.DataSizeSize
+	}
+	return off
+}

@@ -54,14 +54,18 @@ type upload struct {
 // for a POST whose Content-Type is empty or form-data, the raw body
 // otherwise. limit is the most bytes a body may carry (0: no limit).
 func parseUpload(r *http.Request, limit int64, now time.Time) (*upload, error) {
-	return parseUploadInto(r, limit, now, nil)
+	return parseUploadInto(r, limit, now, nil, -1)
 }
 
 // parseUploadInto is parseUpload reading the body into buf (reset first;
 // nil: a buffer of its own), so a server can reuse buffers between
 // requests: the upload's data may then live in buf until the request is
-// over.
-func parseUploadInto(r *http.Request, limit int64, now time.Time, buf *bytes.Buffer) (*upload, error) {
+// over. diskAt, when not negative, is where the data will likely start in
+// the volume's .dat file (storage.Volume.NextDataOffset): a large raw body
+// is then placed in buf at the same offset modulo copyAlign, so the
+// kernel's copy into the page cache is mutually aligned; buf needs
+// copyAlign bytes of room more than the body for that.
+func parseUploadInto(r *http.Request, limit int64, now time.Time, buf *bytes.Buffer, diskAt int64) (*upload, error) {
 	if buf == nil {
 		buf = new(bytes.Buffer)
 	}
@@ -90,7 +94,7 @@ func parseUploadInto(r *http.Request, limit int64, now time.Time, buf *bytes.Buf
 	if r.Method == http.MethodPost && (ct == "" || strings.Contains(ct, "form-data")) {
 		hdr, err = readMultipart(r, limit, u, buf)
 	} else {
-		hdr, err = readRaw(r, limit, u, buf)
+		hdr, err = readRaw(r, limit, u, buf, diskAt)
 	}
 	if err != nil {
 		return nil, err
@@ -149,7 +153,7 @@ func readMultipart(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (
 		// The part's data is checksummed as it arrives, from the end of
 		// its headers to a closing delimiter's length short of the end.
 		crc := &bodyCRC{find: partDataStart(boundary), lag: len(boundary) + len("\r\n----\r\n"), start: -1}
-		body, err := readExactly(r.Body, cl, buf, crc)
+		body, err := readExactly(r.Body, cl, 0, buf, crc)
 		if err != nil {
 			return partHeader{}, fmt.Errorf("bad multipart body: %w", err)
 		}
@@ -252,12 +256,16 @@ func readParts(mr *multipart.Reader, limit int64, u *upload, buf *bytes.Buffer) 
 	}, nil
 }
 
-func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHeader, error) {
+func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer, diskAt int64) (partHeader, error) {
 	var data []byte
 	var err error
 	if cl := r.ContentLength; cl > 0 && (limit <= 0 || cl <= limit) && cl <= maxInMemoryForm {
 		crc := &bodyCRC{}
-		data, err = readExactly(r.Body, cl, buf, crc)
+		shift := 0
+		if diskAt >= 0 && cl >= minAlignedBody {
+			shift = alignedStart(buf, int(cl), diskAt)
+		}
+		data, err = readExactly(r.Body, cl, shift, buf, crc)
 		if sum, ok := crc.of(data, data); ok {
 			u.crc = &sum
 		}
@@ -293,9 +301,9 @@ func readRaw(r *http.Request, limit int64, u *upload, buf *bytes.Buffer) (partHe
 // readExactly reads a body of n bytes (its Content-Length) into room in
 // buf, in place: no growing and copying as it arrives. net/http ends the
 // body there, and fails a shorter one. With crc set it also feeds crc each
-// piece as it lands.
-func readExactly(r io.Reader, n int64, buf *bytes.Buffer, crc *bodyCRC) ([]byte, error) {
-	data := alloc(buf, int(n))
+// piece as it lands. The data starts shift bytes into buf's room.
+func readExactly(r io.Reader, n int64, shift int, buf *bytes.Buffer, crc *bodyCRC) ([]byte, error) {
+	data := alloc(buf, shift+int(n))[shift:]
 	for got := 0; got < len(data); {
 		k, err := r.Read(data[got:])
 		got += k

@@ -167,7 +167,7 @@ func TestParseTarget(t *testing.T) {
 func TestParseMultipartKeepsFirstPartInReusedBuffer(t *testing.T) {
 	r := multipartRequest(t, [3]string{"a", "", "first part"}, [3]string{"b", "", "second, longer part"}, [3]string{"c", "", "3rd"})
 	buf := bytes.NewBufferString("stale bytes of an earlier request")
-	u, err := parseUploadInto(r, 1<<20, testNow, buf)
+	u, err := parseUploadInto(r, 1<<20, testNow, buf, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

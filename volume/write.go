@@ -58,11 +58,11 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) {
 	defer done()
 	hint := 0
 	if cl := r.ContentLength; cl > 0 && cl <= s.cfg.FileSizeLimit+formOverhead {
-		hint = int(cl)
+		hint = int(cl) + copyAlign // room to place the data, see align.go
 	}
 	buf := s.bodies.get(hint)
 	defer s.bodies.put(buf) // the needle's bytes may live in buf until here
-	u, err := parseUploadInto(r, s.cfg.FileSizeLimit, s.now(), buf)
+	u, err := parseUploadInto(r, s.cfg.FileSizeLimit, s.now(), buf, vol.NextDataOffset())
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, err)
 		return

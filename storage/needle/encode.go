@@ -25,7 +25,7 @@ func (n *Needle) bodyLen(v Version) (int64, error) {
 		}
 		return int64(len(n.Data)), nil
 	}
-	size := int64(dataSizeSize) + int64(len(n.Data)) + flagsSize
+	size := int64(DataSizeSize) + int64(len(n.Data)) + flagsSize
 	flags := n.encodedFlags()
 	if flags&FlagHasName != 0 {
 		if len(n.Name) > MaxNameLen {
@@ -177,7 +177,7 @@ func (n *Needle) encode(dst []byte, v Version, withData bool, crc *uint32) ([]by
 // length.
 func (n *Needle) putBody(b []byte, i int, withData bool) (end, dataAt int) {
 	binary.BigEndian.PutUint32(b[i:], uint32(len(n.Data)))
-	i += dataSizeSize
+	i += DataSizeSize
 	dataAt = i
 	if withData {
 		i += copy(b[i:], n.Data)

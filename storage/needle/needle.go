@@ -36,7 +36,7 @@ const (
 	ChecksumSize     = 4
 	TimestampSize    = 8 // AppendAtNs, version 3 only
 	PaddingAlign     = 8 // record length is a multiple of this
-	dataSizeSize     = 4
+	DataSizeSize     = 4
 	flagsSize        = 1
 	lastModifiedSize = 5
 	ttlSize          = 2
