@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"weedfs.dev/weed/client"
 )
 
 // shellCommand is one command of `weed shell`.
@@ -191,18 +193,7 @@ func shCluster(ctx context.Context, sh *shell, fs *flag.FlagSet, args []string) 
 // volStatus is /vol/status: data center -> rack -> server -> volumes.
 type volStatus struct {
 	Volumes struct {
-		DataCenters map[string]map[string]map[string][]struct {
-			ID               uint32 `json:"Id"`
-			Size             uint64
-			Collection       string
-			FileCount        uint64
-			DeleteCount      uint64
-			DeletedByteCount uint64
-			ReadOnly         bool
-			ReplicaPlacement struct {
-				Node, Rack, DC int `json:",omitempty"`
-			}
-		}
+		DataCenters map[string]map[string]map[string][]client.VolumeStatus
 	}
 }
 
@@ -228,7 +219,7 @@ func shVolumeList(ctx context.Context, sh *shell, fs *flag.FlagSet, args []strin
 				for _, v := range vols {
 					rp := v.ReplicaPlacement
 					fmt.Fprintf(sh.out, "      volume id:%d collection:%q size:%d files:%d deleted:%d deletedBytes:%d readOnly:%v replication:%d%d%d\n",
-						v.ID, v.Collection, v.Size, v.FileCount, v.DeleteCount, v.DeletedByteCount, v.ReadOnly, rp.DC, rp.Rack, rp.Node)
+						v.ID, v.Collection, v.Size, v.FileCount, v.DeleteCount, v.DeletedByteCount, v.ReadOnly, rp.DiffDataCenter, rp.DiffRack, rp.SameRack)
 					total++
 				}
 			}

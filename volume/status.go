@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"syscall"
 
+	"weedfs.dev/weed/client"
 	"weedfs.dev/weed/storage"
 )
 
@@ -17,47 +18,16 @@ type diskStatus struct {
 	PercentUsed float32 `json:"percent_used"`
 }
 
-// placementJSON is SeaweedFS's ReplicaPlacement JSON (zero fields left out).
-type placementJSON struct {
-	SameRackCount       int `json:"node,omitempty"`
-	DiffRackCount       int `json:"rack,omitempty"`
-	DiffDataCenterCount int `json:"dc,omitempty"`
-}
-
-type ttlJSON struct {
-	Count byte `json:"Count"`
-	Unit  byte `json:"Unit"`
-}
-
-// VolumeStatus is a volume in /status and the master's /vol/status.
-type VolumeStatus struct {
-	ID                uint32        `json:"Id"`
-	Size              uint64        `json:"Size"`
-	ReplicaPlacement  placementJSON `json:"ReplicaPlacement"`
-	TTL               ttlJSON       `json:"Ttl"`
-	DiskType          string        `json:"DiskType"`
-	DiskID            uint32        `json:"DiskId"`
-	Collection        string        `json:"Collection"`
-	Version           uint32        `json:"Version"`
-	FileCount         uint64        `json:"FileCount"`
-	DeleteCount       uint64        `json:"DeleteCount"`
-	DeletedByteCount  uint64        `json:"DeletedByteCount"`
-	ReadOnly          bool          `json:"ReadOnly"`
-	CompactRevision   uint32        `json:"CompactRevision"`
-	ModifiedAtSecond  int64         `json:"ModifiedAtSecond"`
-	RemoteStorageName string        `json:"RemoteStorageName"`
-}
-
-func volumeStatus(i storage.VolumeInfo) VolumeStatus {
-	return VolumeStatus{
+func volumeStatus(i storage.VolumeInfo) client.VolumeStatus {
+	return client.VolumeStatus{
 		ID:   i.ID,
 		Size: uint64(i.Size),
-		ReplicaPlacement: placementJSON{
-			SameRackCount:       int(i.Placement.SameRack),
-			DiffRackCount:       int(i.Placement.DiffRack),
-			DiffDataCenterCount: int(i.Placement.DiffDataCenter),
+		ReplicaPlacement: client.PlacementStatus{
+			SameRack:       int(i.Placement.SameRack),
+			DiffRack:       int(i.Placement.DiffRack),
+			DiffDataCenter: int(i.Placement.DiffDataCenter),
 		},
-		TTL:              ttlJSON{Count: i.TTL.Count, Unit: byte(i.TTL.Unit)},
+		TTL:              client.TTLStatus{Count: int(i.TTL.Count), Unit: int(i.TTL.Unit)},
 		DiskType:         "hdd",
 		Collection:       i.Collection,
 		Version:          uint32(i.Version),
@@ -74,8 +44,8 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	reply := struct {
 		Version      string
 		DiskStatuses []diskStatus
-		Volumes      []VolumeStatus
-	}{Version: s.cfg.Version, DiskStatuses: []diskStatus{}, Volumes: []VolumeStatus{}}
+		Volumes      []client.VolumeStatus
+	}{Version: s.cfg.Version, DiskStatuses: []diskStatus{}, Volumes: []client.VolumeStatus{}}
 	for _, l := range s.store.Locations() {
 		reply.DiskStatuses = append(reply.DiskStatuses, statDisk(l.Dir))
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"weedfs.dev/weed/client"
 )
 
 // Info is the "Topology" object of /dir/status, with SeaweedFS's field
@@ -171,48 +173,16 @@ func idRanges(ids []uint32) string {
 // VolumeMap is the "Volumes" object of /vol/status: data center -> rack
 // -> node URL -> volumes.
 type VolumeMap struct {
-	Max         int64                                           `json:"Max"`
-	Free        int64                                           `json:"Free"`
-	DataCenters map[string]map[string]map[string][]VolumeStatus `json:"DataCenters"`
+	Max         int64                                                  `json:"Max"`
+	Free        int64                                                  `json:"Free"`
+	DataCenters map[string]map[string]map[string][]client.VolumeStatus `json:"DataCenters"`
 }
 
-// VolumeStatus is one volume copy in /vol/status, with SeaweedFS's names.
-type VolumeStatus struct {
-	ID                uint32          `json:"Id"`
-	Size              uint64          `json:"Size"`
-	ReplicaPlacement  PlacementStatus `json:"ReplicaPlacement"`
-	TTL               TTLStatus       `json:"Ttl"`
-	DiskType          string          `json:"DiskType"`
-	DiskID            uint32          `json:"DiskId"`
-	Collection        string          `json:"Collection"`
-	Version           uint32          `json:"Version"`
-	FileCount         uint64          `json:"FileCount"`
-	DeleteCount       uint64          `json:"DeleteCount"`
-	DeletedByteCount  uint64          `json:"DeletedByteCount"`
-	ReadOnly          bool            `json:"ReadOnly"`
-	CompactRevision   uint32          `json:"CompactRevision"`
-	ModifiedAtSecond  int64           `json:"ModifiedAtSecond"`
-	RemoteStorageName string          `json:"RemoteStorageName"`
-}
-
-// PlacementStatus is a replica placement as /vol/status writes it.
-type PlacementStatus struct {
-	SameRack       int `json:"node,omitempty"`
-	DiffRack       int `json:"rack,omitempty"`
-	DiffDataCenter int `json:"dc,omitempty"`
-}
-
-// TTLStatus is a TTL as /vol/status writes it (unit as its code).
-type TTLStatus struct {
-	Count int `json:"Count"`
-	Unit  int `json:"Unit"`
-}
-
-func volumeStatus(v VolumeInfo) VolumeStatus {
-	return VolumeStatus{
+func volumeStatus(v VolumeInfo) client.VolumeStatus {
+	return client.VolumeStatus{
 		ID: v.ID, Size: v.Size,
-		ReplicaPlacement: PlacementStatus{SameRack: int(v.Placement.SameRack), DiffRack: int(v.Placement.DiffRack), DiffDataCenter: int(v.Placement.DiffDataCenter)},
-		TTL:              TTLStatus{Count: int(v.TTL.Count), Unit: int(v.TTL.Unit)},
+		ReplicaPlacement: client.PlacementStatus{SameRack: int(v.Placement.SameRack), DiffRack: int(v.Placement.DiffRack), DiffDataCenter: int(v.Placement.DiffDataCenter)},
+		TTL:              client.TTLStatus{Count: int(v.TTL.Count), Unit: int(v.TTL.Unit)},
 		DiskType:         v.DiskType, DiskID: v.DiskID, Collection: v.Collection, Version: v.Version,
 		FileCount: v.FileCount, DeleteCount: v.DeleteCount, DeletedByteCount: v.DeletedByteCount,
 		ReadOnly: v.ReadOnly, CompactRevision: v.CompactRevision, ModifiedAtSecond: v.ModifiedAtSecond,
@@ -223,22 +193,22 @@ func volumeStatus(v VolumeInfo) VolumeStatus {
 func (t *Topology) VolumeMap() VolumeMap {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	vm := VolumeMap{DataCenters: map[string]map[string]map[string][]VolumeStatus{}}
+	vm := VolumeMap{DataCenters: map[string]map[string]map[string][]client.VolumeStatus{}}
 	for _, n := range t.nodes {
 		if !n.alive {
 			continue
 		}
 		racks := vm.DataCenters[n.dcName()]
 		if racks == nil {
-			racks = map[string]map[string][]VolumeStatus{}
+			racks = map[string]map[string][]client.VolumeStatus{}
 			vm.DataCenters[n.dcName()] = racks
 		}
 		nodes := racks[n.rackName()]
 		if nodes == nil {
-			nodes = map[string][]VolumeStatus{}
+			nodes = map[string][]client.VolumeStatus{}
 			racks[n.rackName()] = nodes
 		}
-		vols := make([]VolumeStatus, 0, len(n.volumes))
+		vols := make([]client.VolumeStatus, 0, len(n.volumes))
 		for _, id := range slices.Sorted(maps.Keys(n.volumes)) {
 			vols = append(vols, volumeStatus(n.volumes[id]))
 		}
