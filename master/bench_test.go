@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"weedfs.dev/weed/internal/cputime"
 )
 
 // benchClients is the number of concurrent keep-alive clients.
@@ -20,7 +22,7 @@ func drive(b *testing.B, u string) {
 	procs := max(1, testingProcs())
 	b.SetParallelism((benchClients + procs - 1) / procs)
 	b.ResetTimer()
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			resp, err := c.Get(u)
@@ -40,7 +42,7 @@ func drive(b *testing.B, u string) {
 	// CPU per request (client and server share the process) is what the
 	// ceiling depends on; it varies less with other load on the machine
 	// than the rate does.
-	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/req")
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/float64(b.N), "cpu-µs/req")
 }
 
 // BenchmarkBareHandler is the ceiling: a net/http handler that only

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"weedfs.dev/weed/internal/cputime"
 	"weedfs.dev/weed/storage/needle"
 	"weedfs.dev/weed/storage/vfs"
 )
@@ -227,11 +228,11 @@ func BenchmarkVolumeWriteAligned(b *testing.B) {
 					crcs[at] = crc
 					b.StartTimer()
 				}
-				c0 := processCPU()
+				c0 := cputime.Process()
 				if _, err := v.Write(ctx, n, WriteOptions{DataCRC: &crc}); err != nil {
 					b.Fatal(err)
 				}
-				cpu += processCPU() - c0
+				cpu += cputime.Process() - c0
 			}
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 		})
@@ -279,7 +280,7 @@ func BenchmarkVolumeWriteStream(b *testing.B) {
 		}()
 		ctx := context.Background()
 		b.StartTimer()
-		c0 := processCPU()
+		c0 := cputime.Process()
 		for j := 0; j < total/size; j++ {
 			n := &needle.Needle{ID: uint64(j + 1), Cookie: 1, Data: data}
 			if _, err := v.Write(ctx, n, WriteOptions{DataCRC: &crc}); err != nil {
@@ -299,7 +300,7 @@ func BenchmarkVolumeWriteStream(b *testing.B) {
 		if err := v.Sync(); err != nil {
 			b.Fatal(err)
 		}
-		cpu += processCPU() - c0
+		cpu += cputime.Process() - c0
 		b.StopTimer()
 		v.Close()
 		if err := os.RemoveAll(dir); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/client"
+	"weedfs.dev/weed/internal/cputime"
 )
 
 // BenchmarkLarge measures what the filer and the mount ask of a volume
@@ -130,7 +131,7 @@ func runLarge(b *testing.B, size int, op func(c *http.Client, i int) error) floa
 	b.SetParallelism((largeClients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	var next atomic.Int64
 	b.ResetTimer()
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := op(c, int(next.Add(1))); err != nil {
@@ -140,7 +141,7 @@ func runLarge(b *testing.B, size int, op func(c *http.Client, i int) error) floa
 		}
 	})
 	elapsed := time.Since(start)
-	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/req")
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/float64(b.N), "cpu-µs/req")
 	return float64(b.N) * float64(size) / elapsed.Seconds()
 }
 

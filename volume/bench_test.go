@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"weedfs.dev/weed/internal/cputime"
 	"weedfs.dev/weed/storage/needle"
 	"weedfs.dev/weed/storage/superblock"
 )
@@ -38,7 +39,7 @@ func runClients(b *testing.B, op func(c *http.Client, i int) error) {
 	b.SetParallelism((benchClients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	var next atomic.Int64
 	b.ResetTimer()
-	start, cpu := time.Now(), processCPU()
+	start, cpu := time.Now(), cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := op(c, int(next.Add(1))); err != nil {
@@ -51,7 +52,7 @@ func runClients(b *testing.B, op func(c *http.Client, i int) error) {
 	// Client and server share the process: CPU per request is what the
 	// 2-core ceiling depends on, and it moves less with other load on the
 	// machine than the rate does.
-	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/req")
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/float64(b.N), "cpu-µs/req")
 }
 
 func multipartPayload(b *testing.B, size int) ([]byte, string) {

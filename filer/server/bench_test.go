@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/filer"
+	"weedfs.dev/weed/internal/cputime"
 )
 
 // benchSize is the file of the PUT/GET benchmarks: 1 GiB, or
@@ -119,7 +120,7 @@ func BenchmarkCreate4KiB(b *testing.B) {
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), cputime.Process()
 			for c := 0; c < 16; c++ {
 				wg.Add(1)
 				go func() {
@@ -148,7 +149,7 @@ func BenchmarkCreate4KiB(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "creates/s")
 			// CPU per create (of every server in this process and the
 			// clients) varies less than the rate on a shared machine.
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "CPU-µs/create")
+			b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/float64(b.N), "CPU-µs/create")
 		})
 	}
 }
@@ -183,7 +184,7 @@ func BenchmarkList100k(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		total, last := 0, ""
 		for {
@@ -206,5 +207,5 @@ func BenchmarkList100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "entries/s")
-	b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "CPU-s/100k")
+	b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "CPU-s/100k")
 }

@@ -1,14 +1,13 @@
 //go:build unix
 
-package storage
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the user plus system CPU time this process has used.
-func processCPU() time.Duration {
+func process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
