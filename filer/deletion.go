@@ -18,11 +18,6 @@ const (
 	deleteParallel = 8
 )
 
-// syncBarrierCtx is ctx with writes synced even when it comes from NoSync.
-func syncBarrierCtx(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noSyncKey{}, false)
-}
-
 // queueDeletion records fids to delete in the store's KV space (inside the
 // caller's transaction when ctx carries one). The caller wakes the deletion
 // loop with nudgeDeletion once the record is committed: a loop woken
@@ -114,7 +109,7 @@ func (f *Filer) DrainDeletions(ctx context.Context) (left bool, err error) {
 		// the entry that still points at them. One synced write makes
 		// everything committed before it durable (stores keep one
 		// ordered log).
-		if err := f.store.KvPut(syncBarrierCtx(ctx), []byte(syncBarrierPrefix+f.opt.ID), nil); err != nil {
+		if err := f.store.KvPut(withSync(ctx), []byte(syncBarrierPrefix+f.opt.ID), nil); err != nil {
 			return true, fmt.Errorf("sync the store before deleting chunks: %w", err)
 		}
 	}

@@ -28,3 +28,8 @@ func SyncWanted(ctx context.Context) bool {
 	v, _ := ctx.Value(noSyncKey{}).(bool)
 	return !v
 }
+
+// withSync is ctx with its writes synced even when it comes from NoSync.
+func withSync(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noSyncKey{}, false)
+}

@@ -18,31 +18,35 @@ const statfsTTL = 5 * time.Second
 // statfsBlock is the block size statfs counts in.
 const statfsBlock = 4096
 
-// capacityCache remembers the master's last capacity answer.
+// capacityCache remembers the master's last capacity answer and when it
+// was last asked.
 type capacityCache struct {
-	mu   sync.Mutex
-	cap  client.Capacity
-	at   time.Time
-	have bool
+	mu    sync.Mutex
+	cap   client.Capacity
+	asked time.Time
+	have  bool
 }
 
-// capacity is the cluster's room: a fresh answer from the master, the
-// last one when the master does not answer, and false when there never
-// was one.
+// capacity is the cluster's room: the master's answer, asked at most once
+// per statfsTTL (a master that is down or cannot say, such as SeaweedFS's,
+// is not asked again on every statfs), the last good answer meanwhile, and
+// false when there never was one.
 func (fsys *FS) capacity(ctx context.Context) (client.Capacity, bool) {
 	c := &fsys.capacityCache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.have && time.Since(c.at) < statfsTTL {
-		return c.cap, true
+	if !c.asked.IsZero() && time.Since(c.asked) < statfsTTL {
+		return c.cap, c.have
 	}
+	c.asked = time.Now()
 	ctx, cancel := context.WithTimeout(ctx, fsys.opt.OpTimeout)
 	defer cancel()
 	got, err := fsys.blobs.Capacity(ctx)
-	if err == nil && got.VolumeSizeLimit > 0 {
-		c.cap, c.at, c.have = got, time.Now(), true
-	} else if err != nil {
+	switch {
+	case err != nil:
 		fsys.log.Debug("statfs: master capacity", "err", err)
+	case got.VolumeSizeLimit > 0:
+		c.cap, c.have = got, true
 	}
 	return c.cap, c.have
 }
