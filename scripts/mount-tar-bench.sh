@@ -79,6 +79,10 @@ secs() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}'
 }
 
+# CPU seconds a process has used (user + system).
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+diff_s() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
+
 ratio() { awk -v l="$1" -v m="$2" 'BEGIN {printf "%.1fx", m / l}'; }
 
 echo "tar xf of $src ($entries entries), local vs mount, $reps runs"
@@ -92,12 +96,15 @@ for i in $(seq 1 "$reps"); do
 		ps=$!
 		sleep 0.5
 	fi
+	m0=$(cpu_s "$mount_pid") s0=$(cpu_s "$server_pid")
 	m=$(secs tar xf "$work/src.tar" -C "$mnt/x$i")
+	m1=$(cpu_s "$mount_pid") s1=$(cpu_s "$server_pid")
 	if [ "${PROFILE:-}" = 1 ] && [ "$i" = 1 ]; then
 		kill -INT "$pm" "$ps"
 		wait "$pm" "$ps" || true
 	fi
 	printf "run %d: tar xf  local %6.2f s  mount %6.2f s  ratio %s (goal <= 5x)\n" "$i" "$l" "$m" "$(ratio "$l" "$m")"
+	printf "       CPU s during the mount's run: mount %s, server %s\n" "$(diff_s "$m0" "$m1")" "$(diff_s "$s0" "$s1")"
 done
 
 if [ -n "${TAR_ONLY:-}" ]; then exit 0; fi
