@@ -295,14 +295,18 @@ func (f *openFile) settled(ctx context.Context, n *node, durable bool) error {
 	return nil
 }
 
-// truncate sets the file's size, clipping or dropping chunks past it.
-// Buffers are flushed first, so only the chunk list changes.
-func (f *openFile) truncate(ctx context.Context, n *node, size uint64) error {
+// truncate sets the file's size, clipping or dropping chunks past it,
+// and with kill clears suid/sgid (killpriv.go). Buffers are flushed
+// first, so only the chunk list changes.
+func (f *openFile) truncate(ctx context.Context, n *node, size uint64, kill bool) error {
 	if err := f.flush(ctx, n, false); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	truncateEntry(f.entry, size)
+	if kill {
+		killEntry(f.entry)
+	}
 	f.changed()
 	f.mu.Unlock()
 	return f.flush(ctx, n, false)

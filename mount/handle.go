@@ -38,9 +38,14 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 		return 0, syscall.EROFS
 	}
 	h.n.fsys.touchIO()
+	kill := h.n.fsys.raw.killRequested(ctx)
 	h.f.mu.Lock()
 	if h.f.owner == nil {
 		h.f.owner = h.n
+	}
+	if kill {
+		// Saved with the data, as the write's other changes.
+		killEntry(h.f.entry)
 	}
 	h.f.write(data, off)
 	h.f.mu.Unlock()

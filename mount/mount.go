@@ -72,7 +72,10 @@ type Options struct {
 	OpTimeout, IOTimeout    time.Duration
 	Collection, Replication string
 	// Fsync asks volume servers to sync each chunk before answering.
-	Fsync  bool
+	Fsync bool
+	// Debug logs every FUSE request and reply (go-fuse's trace), to see
+	// what a workload asks of the mount.
+	Debug  bool
 	Logger *slog.Logger
 }
 
@@ -141,6 +144,8 @@ type FS struct {
 	wb       *writeBack
 	lastIO   time.Time
 	rootNode *node
+	// raw carries the kernel's kill-suid flags to the nodes.
+	raw *rawFS
 	// stats counts metadata operations and filer requests, logged when
 	// the mount ends (to profile what a workload costs).
 	stats *opStats
@@ -292,6 +297,11 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 			// take a pipe, size it and write each reply's header into it
 			// before falling back (logging when a 1 MiB reply does not fit).
 			DisableSplice: true,
+			Debug:         opt.Debug,
+			// The kernel leaves clearing suid/sgid to the mount
+			// (killpriv.go), and stops asking for attributes before
+			// each chown to do it itself.
+			ExtraCapabilities: fuse.CAP_HANDLE_KILLPRIV_V2,
 		},
 	}
 	if opt.ReadOnly {
@@ -301,8 +311,14 @@ func Start(ctx context.Context, opt Options) (*Mount, error) {
 		fo.MountOptions.Options = append(fo.MountOptions.Options, "default_permissions")
 	}
 	fsys.rootNode = &node{fsys: fsys}
-	server, err := fs.Mount(opt.Dir, fsys.rootNode, fo)
+	fsys.raw = newRawFS(fs.NewNodeFS(fsys.rootNode, fo))
+	server, err := fuse.NewServer(fsys.raw, opt.Dir, &fo.MountOptions)
 	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("mount %s: %w", opt.Dir, err)
+	}
+	go server.Serve()
+	if err := server.WaitMount(); err != nil {
 		cancel()
 		return nil, fmt.Errorf("mount %s: %w", opt.Dir, err)
 	}

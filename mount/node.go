@@ -241,9 +241,12 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 	if n.fsys.opt.ReadOnly {
 		return syscall.EROFS
 	}
+	// kill: the kernel asks the mount to clear suid/sgid (killpriv.go),
+	// with the truncate, or else with the other changes.
+	kill := in.Valid&fuse.FATTR_KILL_SUIDGID != 0
 	if size, ok := in.GetSize(); ok {
 		if f := n.openFile(); f != nil {
-			if err := f.truncate(n.fsys.opCtx(), n, size); err != nil {
+			if err := f.truncate(n.fsys.opCtx(), n, size, kill); err != nil {
 				return errno(err)
 			}
 		} else if _, en := n.update(func(e *filer.Entry) syscall.Errno {
@@ -251,17 +254,21 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 				return syscall.EISDIR
 			}
 			truncateEntry(e, size)
+			if kill {
+				killEntry(e)
+			}
 			e.Mtime = time.Now()
 			return 0
 		}); en != 0 {
 			return en
 		}
+		kill = false
 	}
 	mode, setMode := in.GetMode()
 	uid, setUID := in.GetUID()
 	gid, setGID := in.GetGID()
 	mtime, setMtime := in.GetMTime()
-	if setMode || setUID || setGID || setMtime {
+	if setMode || setUID || setGID || setMtime || kill {
 		if _, en := n.update(func(e *filer.Entry) syscall.Errno {
 			if setMode {
 				e.Mode = withPerm(e, mode)
@@ -275,12 +282,22 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 			if setMtime {
 				e.Mtime = mtime
 			}
+			if kill {
+				killEntry(e)
+			}
 			return 0
 		}); en != 0 {
 			return en
 		}
 	}
-	return n.Getattr(ctx, fh, out)
+	if en := n.Getattr(ctx, fh, out); en != 0 {
+		return en
+	}
+	// go-fuse fills these in for GETATTR only: without them the kernel
+	// would take inode number 0 and ask for the attributes again at once.
+	out.Ino = n.StableAttr().Ino
+	out.SetTimeout(kernelTimeout)
+	return 0
 }
 
 func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
@@ -464,7 +481,8 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 		return nil, 0, errno(err)
 	}
 	if flags&syscall.O_TRUNC != 0 {
-		if err := h.f.truncate(n.fsys.opCtx(), n, 0); err != nil {
+		kill := n.fsys.raw.killRequested(ctx)
+		if err := h.f.truncate(n.fsys.opCtx(), n, 0, kill); err != nil {
 			h.Release(ctx)
 			return nil, 0, errno(err)
 		}
