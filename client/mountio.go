@@ -25,6 +25,8 @@ type ChunkWriter struct {
 
 	mu   sync.Mutex
 	idle map[string][]*chunkConn // by "host:port"
+
+	local localSide // same-host uploads (PutFrom)
 }
 
 type chunkConn struct {
@@ -35,8 +37,10 @@ type chunkConn struct {
 // NewChunkWriter returns a ChunkWriter keeping at most maxIdle idle
 // connections per volume server.
 func NewChunkWriter(maxIdle int) *ChunkWriter {
-	return &ChunkWriter{maxIdle: max(maxIdle, 1), idle: map[string][]*chunkConn{},
+	w := &ChunkWriter{maxIdle: max(maxIdle, 1), idle: map[string][]*chunkConn{},
 		dialer: net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}}
+	w.local.init()
+	return w
 }
 
 // ErrUnsupportedUpload: an option ChunkWriter does not send (multipart
@@ -178,6 +182,7 @@ func (w *ChunkWriter) release(server string, cc *chunkConn) {
 
 // Close closes the idle connections.
 func (w *ChunkWriter) Close() {
+	w.local.close()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for s, l := range w.idle {

@@ -111,6 +111,10 @@ func (f *serverFlags) run(ctx context.Context, env *Env) error {
 	g.run(func() error { return m.Run(ctx) })
 	g.run(func() error { return serve(ctx, vln, vs.Handler(), log, serverGrace) })
 	g.run(func() error {
+		f.volume.serveLocal(ctx, vs, locs, log.With("server", "volume"))
+		return nil
+	})
+	g.run(func() error {
 		err := vs.RunHeartbeats(ctx)
 		if ctx.Err() != nil {
 			return nil

@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"strconv"
 	"sync"
 
@@ -24,6 +26,7 @@ type volumeFlags struct {
 	fsync              bool
 	pulseSeconds       int
 	readMode           string
+	localSocket        bool
 }
 
 func volumeCommand() *Command {
@@ -59,6 +62,23 @@ func (f *volumeFlags) register(fs flagSet, prefix string) {
 	fs.BoolVar(&f.fsync, prefix+"fsync", false, "sync every write to disk before acknowledging it")
 	fs.IntVar(&f.pulseSeconds, prefix+"pulseSeconds", 5, "seconds between heartbeats")
 	fs.StringVar(&f.readMode, prefix+"readMode", volume.ReadModeProxy, "reads of volumes held elsewhere: proxy, redirect or local (404)")
+	fs.BoolVar(&f.localSocket, prefix+"localSocket", true, "take uploads from clients on this host (weed mount) through shared memory on a Unix socket in the first -dir")
+}
+
+// serveLocal serves same-host uploads (volume.Server.ServeLocal) until ctx
+// ends, when -localSocket is on; a socket that cannot be made is logged and
+// clients PUT over HTTP.
+func (f *volumeFlags) serveLocal(ctx context.Context, srv *volume.Server, locs []storage.DiskLocation, log *slog.Logger) {
+	if !f.localSocket || len(locs) == 0 {
+		return
+	}
+	dir, err := filepath.Abs(locs[0].Dir)
+	if err == nil {
+		err = srv.ServeLocal(ctx, volume.LocalPath(dir, f.port))
+	}
+	if err != nil {
+		log.Warn("no same-host uploads", "err", err)
+	}
 }
 
 // check rejects flag values the volume server cannot use.
@@ -158,7 +178,14 @@ func (f *volumeFlags) run(ctx context.Context, env *Env) error {
 			log.Warn("heartbeats stopped", "err", err)
 		}
 	}()
+	localCtx, stopLocal := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f.serveLocal(localCtx, srv, locs, log)
+	}()
 	err = serve(ctx, ln, srv.Handler(), log, serverGrace)
+	stopLocal()
 	srv.Stop()
 	stopBeats()
 	wg.Wait()

@@ -1,24 +1,46 @@
 package mount
 
 import (
+	"runtime"
 	"sync"
 	"time"
+
+	"weedfs.dev/weed/client/localput"
 )
 
 // bufferPool hands out write buffers of one size, at most max of them at
 // once: the bound on dirty data of the whole mount.
+//
+// The buffers are slices of one shared-memory arena when the system has
+// them (localput.Arena, a sealed memfd), so a volume server on this host
+// can store a chunk straight from the mount's memory
+// (client.ChunkWriter.PutFrom); else they come from the Go heap.
 type bufferPool struct {
 	size int
 	max  int
+	// arena holds the buffers, max of size each; nil: heap buffers.
+	arena *localput.Arena
 
-	mu    sync.Mutex
-	free  [][]byte
-	out   int
+	mu   sync.Mutex
+	free [][]byte
+	out  int
+	// made is how many arena slots were handed out at least once.
+	// Invariant (arena): made == out + len(free).
+	made  int
 	freed chan struct{} // closed and replaced whenever a buffer comes back
 }
 
 func newBufferPool(size, max int) *bufferPool {
-	return &bufferPool{size: size, max: max, freed: make(chan struct{})}
+	p := &bufferPool{size: size, max: max, freed: make(chan struct{})}
+	if localput.Supported && size > 0 && max > 0 {
+		if a, err := localput.NewArena(size * max); err == nil {
+			p.arena = a
+			// The arena's memory goes back when the pool is unreachable. Its
+			// mapping stays (reading zeros), so no slice can fault.
+			runtime.AddCleanup(p, func(a *localput.Arena) { a.Release() }, a)
+		}
+	}
+	return p
 }
 
 // tryGet returns a buffer, or nil (and a channel closed when one comes
@@ -34,6 +56,11 @@ func (p *bufferPool) tryGet() ([]byte, <-chan struct{}) {
 	}
 	if p.out < p.max {
 		p.out++
+		if p.arena != nil {
+			at := p.made * p.size
+			p.made++
+			return p.arena.Bytes()[at : at+p.size : at+p.size], nil
+		}
 		return make([]byte, p.size), nil
 	}
 	return nil, p.freed
@@ -69,9 +96,16 @@ func (p *bufferPool) put(b []byte) {
 	p.mu.Unlock()
 }
 
-// trim drops the free buffers so an idle mount gives memory back.
+// trim gives the free buffers' memory back so an idle mount is small:
+// heap buffers are dropped, arena buffers have their pages discarded.
 func (p *bufferPool) trim() {
 	p.mu.Lock()
-	p.free = nil
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if p.arena == nil {
+		p.free = nil
+		return
+	}
+	for _, b := range p.free {
+		p.arena.Discard(b)
+	}
 }

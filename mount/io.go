@@ -69,7 +69,7 @@ func (fsys *FS) uploadOnce(data []byte, collection, replication string) (filer.C
 	if err != nil {
 		return filer.Chunk{}, err
 	}
-	r, err := fsys.chunkw.Put(ctx, a.URL, a.Fid, data, client.UploadOptions{JWT: a.Auth, Fsync: fsys.opt.Fsync})
+	r, err := fsys.chunkw.PutFrom(ctx, a.URL, a.Fid, fsys.bufs.arena, data, client.UploadOptions{JWT: a.Auth, Fsync: fsys.opt.Fsync})
 	if err != nil {
 		return filer.Chunk{}, err
 	}

@@ -55,6 +55,11 @@ type Server struct {
 	hb heartbeatState
 
 	bodies bufferPool // upload bodies, reused between requests
+
+	// localPath is the same-host upload socket while ServeLocal serves it.
+	localPath atomic.Pointer[string]
+	// localPuts counts needles stored through it.
+	localPuts atomic.Uint64
 }
 
 // New returns a server over store; Run starts its heartbeats.
@@ -93,6 +98,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/status", s.handleStatus)
 	mux.HandleFunc("/healthz", s.handleHealthz)
 	mux.Handle(pb.AdminPrefix, s.guard(http.HandlerFunc(s.handleAdmin)))
+	mux.Handle(localRoute, s.guard(http.HandlerFunc(s.handleLocal)))
 	mux.HandleFunc("/", s.handleBlob)
 	return s.withServerHeader(mux)
 }
