@@ -112,7 +112,7 @@ type Filer struct {
 
 	// wake nudges the deletion loop when something is queued.
 	wake chan struct{}
-	feed notifier
+	feed feedState
 
 	mu      sync.Mutex
 	closed  bool

@@ -47,13 +47,17 @@ func (l *pathLocks) lock2(a, b string) func() {
 	return func() { l.stripes[j].Unlock(); l.stripes[i].Unlock() }
 }
 
-// tx runs fn in a store transaction and, once it committed, wakes the
-// followers of the change feed.
+// tx runs fn in a store transaction and, once it committed, caches the
+// events it recorded and wakes the followers of the change feed.
 func (f *Filer) tx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if err := WithTx(ctx, f.store, fn); err != nil {
+	var p pendingEvents
+	err := WithTx(ctx, f.store, func(ctx context.Context) error {
+		return fn(context.WithValue(ctx, pendingKey{}, &p))
+	})
+	if err != nil {
 		return err
 	}
-	f.feed.notify()
+	f.feed.publish(&p)
 	f.nudgeDeletion()
 	return nil
 }

@@ -93,6 +93,14 @@ type Store interface {
 	Close() error
 }
 
+// KvKeyScanner is a Store that can list keys without reading their
+// values. The change feed uses it, when the store has it, to look for new
+// events without copying the events it already has.
+type KvKeyScanner interface {
+	// KvScanKeys is KvScan without the values.
+	KvScanKeys(ctx context.Context, prefix, start []byte, limit int, fn func(key []byte) bool) error
+}
+
 // WithTx runs fn in a transaction of s: it commits when fn returns nil and
 // rolls back when fn fails or panics (the panic goes on).
 func WithTx(ctx context.Context, s Store, fn func(ctx context.Context) error) (err error) {

@@ -11,14 +11,27 @@ import (
 	"strconv"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"weedfs.dev/weed/filer"
 	"weedfs.dev/weed/pb"
 )
 
 // EventsContentType is the media type of the change-feed stream.
 const EventsContentType = "application/x-weed-events"
+
+// SignatureParam is the query parameter naming a client's signature (a
+// non-zero int32): on a mount write it is recorded in the change's event,
+// on GET /internal/events the stream leaves out events carrying it, so a
+// mount does not get back its own changes.
+const SignatureParam = "signature"
+
+// parseSignature reads a SignatureParam value.
+func parseSignature(v string) (int32, error) {
+	sig, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || sig == 0 {
+		return 0, fmt.Errorf("%w: %s %q is not a non-zero int32", errBadRequest, SignatureParam, v)
+	}
+	return int32(sig), nil
+}
 
 const defaultHeartbeat = 5 * time.Second
 
@@ -54,6 +67,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		o.Heartbeat = time.Duration(sec * float64(time.Second))
 	}
+	if v := q.Get(SignatureParam); v != "" {
+		sig, err := parseSignature(v)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		o.SkipSignature = sig
+	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go func() {
@@ -66,22 +87,29 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", EventsContentType)
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	// The header goes out at once: a client waiting for the answer needs
+	// not wait for the first event.
+	if err := rc.Flush(); err != nil {
+		return
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var lenBuf [binary.MaxVarintLen64]byte
-	err := s.f.Follow(ctx, o, func(ev *pb.EntryEvent) error {
-		b, err := proto.Marshal(ev)
-		if err != nil {
-			return err
+	// Events go out when the follower has sent all it found (a burst of
+	// commits shares writes), a heartbeat alone at once.
+	o.Idle = func() error {
+		if bw.Buffered() == 0 {
+			return nil
 		}
-		n := binary.PutUvarint(lenBuf[:], uint64(len(b)))
-		bw.Write(lenBuf[:n])
-		bw.Write(b)
-		// Flush each event: a follower waits on it. Bursts still share
-		// packets through the buffered writer of the connection.
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 		return rc.Flush()
+	}
+	err := s.f.FollowEncoded(ctx, o, func(b []byte) error {
+		n := binary.PutUvarint(lenBuf[:], uint64(len(b)))
+		bw.Write(lenBuf[:n])
+		_, err := bw.Write(b)
+		return err
 	})
 	if err != nil && ctx.Err() == nil {
 		s.log.Debug("event stream ended", "err", err)

@@ -20,15 +20,19 @@ import (
 // entry keeps its chunk list, attributes and extended attributes exactly:
 //
 //	GET    entry?path=P                        -> pb.Entry (full_path set), 404 when missing
-//	PUT    entry[?nosync=true]  body pb.Entry -> 204: SaveEntry (create or replace, parents made)
-//	DELETE entry?path=P[&recursive=true]       -> 204
-//	POST   rename?from=A&to=B                  -> 204
+//	PUT    entry[?nosync=true][&signature=S]  body pb.Entry -> 204: SaveEntry (create or replace, parents made)
+//	DELETE entry?path=P[&recursive=true][&signature=S]     -> 204
+//	POST   rename?from=A&to=B[&signature=S]                -> 204
 //	GET    list?path=D[&start=N&limit=L]       -> uvarint-length-framed pb.Entry, name order
 //	GET    config                              -> JSON {"masters": ["host:port", ...]}
 //
 // A save with nosync=true is answered once the filer applied it (every
 // client sees it), maybe before it is on stable storage (filer.NoSync):
 // what close(2) promises. Without it the store commit is synced: fsync(2).
+//
+// A write with signature=S (a non-zero int32, SignatureParam) records S
+// in the signatures of the events of its changes; a mount following
+// /internal/events?signature=S then does not get them back.
 //
 // Errors are {"error": "...", "code": "..."} where code names the filer
 // error (not_found, conflict, not_empty, bad_rename, bad_path,
@@ -58,7 +62,19 @@ func (s *Server) serveMount(w http.ResponseWriter, r *http.Request) bool {
 	if !strings.HasPrefix(r.URL.Path, MountPrefix) {
 		return false
 	}
-	switch op := r.URL.Path[len(MountPrefix):]; {
+	op := r.URL.Path[len(MountPrefix):]
+	if op == "entry" && r.Method != http.MethodGet || op == "rename" {
+		q := r.URL.Query()
+		if v := q.Get(SignatureParam); v != "" {
+			sig, err := parseSignature(v)
+			if err != nil {
+				s.mountFail(w, r, err)
+				return true
+			}
+			r = r.WithContext(filer.WithSignature(r.Context(), sig))
+		}
+	}
+	switch {
 	case op == "entry" && r.Method == http.MethodGet:
 		s.mountFind(w, r)
 	case op == "entry" && r.Method == http.MethodPut:

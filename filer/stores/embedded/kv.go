@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"weedfs.dev/weed/filer"
 )
 
 // KvPut implements filer.Store.
@@ -38,6 +40,19 @@ func (s *Store) KvDelete(ctx context.Context, key []byte) error {
 
 // KvScan implements filer.Store, reading pageSize pairs at a time.
 func (s *Store) KvScan(ctx context.Context, prefix, start []byte, limit int, fn func(key, value []byte) bool) error {
+	return s.kvScan(ctx, prefix, start, limit, true, fn)
+}
+
+// KvScanKeys implements filer.KvKeyScanner: KvScan without copying the
+// values out (the change feed looks at keys it mostly has seen).
+func (s *Store) KvScanKeys(ctx context.Context, prefix, start []byte, limit int, fn func(key []byte) bool) error {
+	return s.kvScan(ctx, prefix, start, limit, false, func(k, _ []byte) bool { return fn(k) })
+}
+
+var _ filer.KvKeyScanner = (*Store)(nil)
+
+// kvScan is KvScan, with nil values unless withValues.
+func (s *Store) kvScan(ctx context.Context, prefix, start []byte, limit int, withValues bool, fn func(key, value []byte) bool) error {
 	if bytes.Compare(start, prefix) < 0 {
 		start = prefix
 	}
@@ -46,13 +61,17 @@ func (s *Store) KvScan(ctx context.Context, prefix, start []byte, limit int, fn 
 		if limit > 0 {
 			want = min(want, limit-n)
 		}
-		keys, vals, err := s.kvPage(ctx, prefix, start, want)
+		keys, vals, err := s.kvPage(ctx, prefix, start, want, withValues)
 		if err != nil {
 			return err
 		}
 		for i := range keys {
 			n++
-			if !fn(keys[i], vals[i]) {
+			var v []byte
+			if withValues {
+				v = vals[i]
+			}
+			if !fn(keys[i], v) {
 				return nil
 			}
 		}
@@ -65,8 +84,9 @@ func (s *Store) KvScan(ctx context.Context, prefix, start []byte, limit int, fn 
 	return nil
 }
 
-// kvPage reads up to n pairs with keys starting with prefix, from start.
-func (s *Store) kvPage(ctx context.Context, prefix, start []byte, n int) (keys, vals [][]byte, err error) {
+// kvPage reads up to n pairs with keys starting with prefix, from start
+// (vals is nil unless withValues).
+func (s *Store) kvPage(ctx context.Context, prefix, start []byte, n int, withValues bool) (keys, vals [][]byte, err error) {
 	lower := kvKey(prefix)
 	opts := &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)}
 	err = s.read(ctx, func(r reader) error {
@@ -79,11 +99,14 @@ func (s *Store) kvPage(ctx context.Context, prefix, start []byte, n int) (keys, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			keys = append(keys, append([]byte(nil), it.Key()[1:]...))
+			if !withValues {
+				continue
+			}
 			val, err := it.ValueAndErr()
 			if err != nil {
 				return fmt.Errorf("embedded: kv scan: %w", err)
 			}
-			keys = append(keys, append([]byte(nil), it.Key()[1:]...))
 			vals = append(vals, append([]byte(nil), val...))
 		}
 		if err := it.Error(); err != nil {
