@@ -48,8 +48,14 @@
 // once (lookups and listings merge the queue); a rename or delete first
 // saves everything staged, so no save lands on a path that moved. Changes
 // made elsewhere reach this mount through the change feed (normally within
-// a second): cached entries that differ are dropped and the kernel's
-// caches of them invalidated. While the feed is down, cached entries are
+// a second), and only those: the mount signs its own changes (a random
+// signature sent with each, and with the feed's request) and the filer
+// leaves them out. An event is applied to the cache when the cache holds
+// the version it replaced; otherwise the cached entry is dropped; either
+// way the kernel's caches of the path are invalidated. A filer answer
+// (lookup, listing, a save's reply) that raced with an event about its
+// path is not cached, as it may be older than the event
+// (meta_events.go). While the feed is down, cached entries are
 // trusted for at most staleAfter; once it reconnects the whole cache is
 // dropped, since events may have been missed. The metadata cache keeps
 // the inline content of the entries it cached last, maxCachedContent bytes
@@ -80,6 +86,18 @@
 // with EIO and is retried in the background until the filer is back
 // (unless a newer version replaces it); a mount process killed before
 // that loses it (its chunks are then orphans on the volume servers).
+//
+// # Requests per file
+//
+// The kernel's attribute and entry caches last kernelTimeout, and every
+// reply that carries attributes (SETATTR too) sets them, so a program's
+// stat after a change costs no request. The mount asks for
+// FUSE_HANDLE_KILLPRIV_V2 and clears suid/sgid itself (killpriv.go), so a
+// chown costs no GETATTR first. What tar costs per file is then LOOKUP
+// (of the new name), CREATE, WRITE, SETATTR (times), GETXATTR
+// (security.capability, which the kernel asks before any chown and
+// go-fuse answers itself), SETATTR (owner), SETATTR (mode), FLUSH and
+// RELEASE, and one filer save, made by the FLUSH.
 //
 // When the mount ends it logs how many FUSE operations of each kind it
 // served, filer requests it made and change-feed events it read (to

@@ -61,6 +61,8 @@ func (fsys *FS) followOnce(ctx context.Context, since time.Time, reconnect bool)
 	q := url.Values{
 		"since":     {strconv.FormatInt(since.UnixNano(), 10)},
 		"heartbeat": {strconv.FormatFloat(feedHeartbeat.Seconds(), 'f', -1, 64)},
+		// This mount's own changes are left out.
+		signatureParam: {strconv.FormatInt(int64(fsys.filer.signature), 10)},
 	}
 	if fsys.root != "/" {
 		q.Set("prefix", fsys.root)
@@ -118,33 +120,30 @@ func (fsys *FS) followOnce(ctx context.Context, since time.Time, reconnect bool)
 	}
 }
 
-// apply brings the cache and the kernel up to date with one event. An
-// event this mount caused itself finds the cache already agreeing, and
-// costs nothing more.
+// apply brings the cache and the kernel up to date with one event (see
+// meta_events.go).
 func (fsys *FS) apply(ev *pb.EntryEvent) {
 	var oldE, newE *filer.Entry
 	if ev.OldEntry != nil {
-		oldE = filer.FromPB(ev.OldEntry)
+		if oldE = filer.FromPB(ev.OldEntry); !fsys.under(oldE.FullPath) {
+			oldE = nil
+		}
 	}
 	if ev.NewEntry != nil {
-		newE = filer.FromPB(ev.NewEntry)
+		if newE = filer.FromPB(ev.NewEntry); !fsys.under(newE.FullPath) {
+			newE = nil
+		}
 	}
 	if oldE == nil && newE == nil {
-		return // a heartbeat
+		return // a heartbeat, or elsewhere
 	}
-	if newE != nil && fsys.under(newE.FullPath) && !fsys.meta.agrees(newE.FullPath, newE) &&
-		fsys.wb.get(newE.FullPath) == nil && !fsys.meta.localNewer(newE.FullPath, newE) {
-		if oldE != nil && oldE.FullPath == newE.FullPath {
-			fsys.meta.invalidateEntry(newE.FullPath)
+	staged := func(p string) bool { return fsys.wb.get(p) != nil }
+	for _, p := range fsys.meta.applyEvent(oldE, newE, staged) {
+		if newE != nil && p == newE.FullPath {
+			fsys.notify(p, newE)
 		} else {
-			fsys.meta.invalidate(newE.FullPath)
+			fsys.notify(p, nil)
 		}
-		fsys.notify(newE.FullPath, newE)
-	}
-	if oldE != nil && fsys.under(oldE.FullPath) && (newE == nil || newE.FullPath != oldE.FullPath) &&
-		!fsys.meta.agrees(oldE.FullPath, nil) {
-		fsys.meta.invalidate(oldE.FullPath)
-		fsys.notify(oldE.FullPath, nil)
 	}
 }
 

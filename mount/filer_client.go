@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -40,10 +41,23 @@ type filerClient struct {
 	stats   *opStats
 	// saves sends entry saves, the requests a syscall waits for most.
 	saves *saveConns
+	// signature marks this mount's changes (a random non-zero int32):
+	// sent with each of them and with the change feed's request, it
+	// keeps them out of the feed this mount reads (meta_events.go).
+	signature int32
 }
 
+// signatureParam is the query parameter carrying the signature
+// (server.SignatureParam of the filer).
+const signatureParam = "signature"
+
 func newFilerClient(addr string, hc *http.Client, timeout time.Duration, stats *opStats) *filerClient {
-	return &filerClient{base: "http://" + addr, http: hc, timeout: timeout, stats: stats, saves: newSaveConns(addr)}
+	sig := int32(0)
+	for sig == 0 {
+		sig = rand.Int32()
+	}
+	return &filerClient{base: "http://" + addr, http: hc, timeout: timeout, stats: stats,
+		saves: newSaveConns(addr, sig), signature: sig}
 }
 
 // listPage is how many entries one listing request asks for.
@@ -56,6 +70,13 @@ func (c *filerClient) do(ctx context.Context, method, op string, q url.Values, b
 	defer c.stats.since("filer "+method+" "+op, time.Now())
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	u := c.base + server.MountPrefix + op
+	if method != http.MethodGet {
+		// A change: keep it out of this mount's own feed.
+		if q == nil {
+			q = url.Values{}
+		}
+		q.Set(signatureParam, strconv.FormatInt(int64(c.signature), 10))
+	}
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -254,6 +275,8 @@ func readFrames(r *bufio.Reader, fn func(*filer.Entry)) error {
 type saveConns struct {
 	addr   string
 	dialer net.Dialer
+	// query is the query string of every save but its nosync flag.
+	query string
 
 	mu   sync.Mutex
 	idle []*saveConn
@@ -269,8 +292,9 @@ type saveConn struct {
 // programs at once).
 const maxIdleSaveConns = 32
 
-func newSaveConns(addr string) *saveConns {
-	return &saveConns{addr: addr, dialer: net.Dialer{KeepAlive: 30 * time.Second}}
+func newSaveConns(addr string, signature int32) *saveConns {
+	return &saveConns{addr: addr, dialer: net.Dialer{KeepAlive: 30 * time.Second},
+		query: signatureParam + "=" + strconv.FormatInt(int64(signature), 10)}
 }
 
 // put sends one save of the encoded entry b and waits for the answer.
@@ -306,9 +330,10 @@ func (s *saveConns) put(ctx context.Context, b []byte, durable bool, timeout tim
 // head is the request line and headers of a save.
 func (s *saveConns) head(n int, durable bool) []byte {
 	h := make([]byte, 0, 160)
-	h = append(h, "PUT "+server.MountPrefix+"entry"...)
+	h = append(h, "PUT "+server.MountPrefix+"entry?"...)
+	h = append(h, s.query...)
 	if !durable {
-		h = append(h, "?"+server.MountNoSync+"=true"...)
+		h = append(h, "&"+server.MountNoSync+"=true"...)
 	}
 	h = append(h, " HTTP/1.1\r\nHost: "...)
 	h = append(h, s.addr...)

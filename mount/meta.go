@@ -30,9 +30,6 @@ type cachedEntry struct {
 	// not answer that it is absent).
 	e  *filer.Entry
 	at time.Time
-	// local: this mount made this version; events about older versions
-	// of the path (its own earlier saves) are not news.
-	local bool
 	// partial: the inline content was left out (it would make the cache's
 	// memory grow with the files' bytes); opening the file fetches it.
 	partial bool
@@ -63,6 +60,8 @@ type metaCache struct {
 	// what the kept ones hold.
 	contents     []contentItem
 	contentBytes int
+	// events remembers what the last events touched (meta_events.go).
+	events eventLog
 }
 
 func newMetaCache() *metaCache {
@@ -151,37 +150,25 @@ func (m *metaCache) get(p string) (e *filer.Entry, absent, partial bool) {
 	return nil, false, false
 }
 
-func (m *metaCache) put(e *filer.Entry) { m.store(e, false) }
-
-// putLocal caches a version this mount made.
-func (m *metaCache) putLocal(e *filer.Entry) { m.store(e, true) }
-
-func (m *metaCache) store(e *filer.Entry, local bool) {
+// put caches e, a version this mount made (or one no event can race
+// with; answers of the filer go through putAfter).
+func (m *metaCache) put(e *filer.Entry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries) >= maxCachedEntries {
 		m.reset()
 	}
-	m.set(e.FullPath, withoutContent(e, time.Now(), local), e)
+	m.set(e.FullPath, withoutContent(e, time.Now()), e)
 }
 
 // withoutContent is the cached form of e: inline content left out.
-func withoutContent(e *filer.Entry, at time.Time, local bool) cachedEntry {
+func withoutContent(e *filer.Entry, at time.Time) cachedEntry {
 	if len(e.Content) == 0 {
-		return cachedEntry{e: e, at: at, local: local}
+		return cachedEntry{e: e, at: at}
 	}
 	c := *e
 	c.Content = nil
-	return cachedEntry{e: &c, at: at, local: local, partial: true}
-}
-
-// localNewer reports whether the cache holds a version of p this mount
-// made that is not older than e (so e is one of its own earlier saves).
-func (m *metaCache) localNewer(p string, e *filer.Entry) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.entries[p]
-	return ok && c.local && c.e != nil && !e.Mtime.After(c.e.Mtime) && c.e.IsDirectory() == e.IsDirectory()
+	return cachedEntry{e: &c, at: at, partial: true}
 }
 
 // invalidateEntry forgets p (and its subtree) but not its folder's
@@ -190,6 +177,11 @@ func (m *metaCache) localNewer(p string, e *filer.Entry) bool {
 func (m *metaCache) invalidateEntry(p string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.forgetEntry(p)
+}
+
+// forgetEntry is invalidateEntry with m.mu held.
+func (m *metaCache) forgetEntry(p string) {
 	m.dropSubtree(p)
 	if _, ok := m.complete[filer.Dir(p)]; ok {
 		m.set(p, cachedEntry{at: time.Now()}, nil)
@@ -208,7 +200,7 @@ func (m *metaCache) putDir(dir string, children []*filer.Entry) {
 	}
 	now := time.Now()
 	for _, e := range children {
-		m.set(e.FullPath, withoutContent(e, now, false), e)
+		m.set(e.FullPath, withoutContent(e, now), e)
 	}
 	m.complete[dir] = now
 }
@@ -276,31 +268,6 @@ func (m *metaCache) setLive(live bool) {
 	m.mu.Lock()
 	m.live = live
 	m.mu.Unlock()
-}
-
-// agrees reports whether the cache already shows p as e (nil: absent), so
-// an event about p changes nothing this mount knows.
-func (m *metaCache) agrees(p string, e *filer.Entry) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.entries[p]
-	if e == nil {
-		if ok {
-			return false
-		}
-		_, complete := m.complete[filer.Dir(p)]
-		return complete
-	}
-	if !ok || c.e == nil {
-		return false
-	}
-	if c.partial {
-		// Content is not kept: compare the rest.
-		e2 := *e
-		e2.Content = nil
-		return sameEntry(c.e, &e2)
-	}
-	return sameEntry(c.e, e)
 }
 
 // sameEntry compares what a stat or read of the entry would show.

@@ -518,6 +518,7 @@ func (fsys *FS) lookupEntry(ctx context.Context, p string, full bool) (*filer.En
 	}
 	for attempt := 0; ; attempt++ {
 		before := fsys.wb.saved()
+		seq := fsys.meta.eventSeq()
 		e, err := fsys.filer.find(ctx, p)
 		if s := fsys.wb.get(p); s != nil {
 			return s, nil
@@ -528,7 +529,7 @@ func (fsys *FS) lookupEntry(ctx context.Context, p string, full bool) (*filer.En
 		if err != nil {
 			return nil, err
 		}
-		fsys.meta.put(e)
+		fsys.meta.putAfter(e, seq)
 		return e, nil
 	}
 }
@@ -545,12 +546,17 @@ func (fsys *FS) commit(ctx context.Context, n *node, e *filer.Entry, durable boo
 	if p, ok := fsys.nodePath(n); ok {
 		e.FullPath = p
 	}
+	seq := fsys.meta.eventSeq()
 	if err := fsys.filer.save(ctx, e, durable); err != nil {
 		fsys.meta.invalidate(e.FullPath)
 		return err
 	}
 	n.unsynced.Store(!durable)
-	fsys.meta.putLocal(e)
+	if !fsys.meta.putAfter(e, seq) {
+		// Another client changed the path meanwhile, maybe after this
+		// save: the kernel asks again too.
+		fsys.notify(e.FullPath, nil)
+	}
 	return nil
 }
 
@@ -564,7 +570,7 @@ func (fsys *FS) stage(n *node, e *filer.Entry, now, durable bool) *pendingSave {
 	}
 	p := fsys.wb.enqueue(n, e, now, durable)
 	fsys.tree.RUnlock()
-	fsys.meta.putLocal(e)
+	fsys.meta.put(e)
 	return p
 }
 
@@ -582,7 +588,7 @@ func (fsys *FS) save(ctx context.Context, n *node, e *filer.Entry, durable bool)
 		// the filer must not undo a save whose old chunks are gone.
 		durable = true
 	}
-	fsys.meta.putLocal(e)
+	fsys.meta.put(e)
 	return fsys.wb.saveNow(ctx, n, e, durable)
 }
 

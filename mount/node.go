@@ -307,6 +307,7 @@ func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	// They are taken before the listing: one saved in between is then in
 	// the listing.
 	staged := n.fsys.wb.children(dir)
+	seq := n.fsys.meta.eventSeq()
 	var children []*filer.Entry
 	err := n.fsys.filer.list(n.fsys.opCtx(), dir, func(e *filer.Entry) { children = append(children, e) })
 	if errors.Is(err, filer.ErrNotFound) && n.fsys.wb.get(dir) != nil {
@@ -315,7 +316,7 @@ func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	if err != nil {
 		return nil, errno(err)
 	}
-	n.fsys.meta.putDir(dir, children)
+	n.fsys.meta.putDirAfter(dir, children, seq)
 	if len(staged) > 0 {
 		names := make(map[string]int, len(children))
 		for i, e := range children {
