@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"weedfs.dev/weed/client/localput"
@@ -50,6 +51,8 @@ type localSide struct {
 	hc    *http.Client
 	// isLocal says whether a host (of "host:port") is this machine.
 	isLocal func(host string) bool
+	// puts counts the uploads the server took through its socket.
+	puts atomic.Uint64
 }
 
 func (l *localSide) init() {
@@ -106,10 +109,15 @@ func (w *ChunkWriter) PutFrom(ctx context.Context, server, fid string, arena *lo
 		case r.Status/100 != 2:
 			return nil, fmt.Errorf("upload %s: %w", fid, replyError(r))
 		}
+		w.local.puts.Add(1)
 		return &UploadResult{Name: r.Name, Size: int64(r.Size), ETag: r.ETag, Mime: r.Mime,
 			Unchanged: r.Status == http.StatusNoContent}, nil
 	}
 }
+
+// LocalPuts is how many uploads went through volume servers' same-host
+// sockets (the rest were PUTs).
+func (w *ChunkWriter) LocalPuts() uint64 { return w.local.puts.Load() }
 
 // replyError is the error a PUT answered as r would have given.
 func replyError(r localput.Reply) error {
