@@ -20,11 +20,14 @@ const (
 
 // queueDeletion records fids to delete in the store's KV space (inside the
 // caller's transaction when ctx carries one). The caller wakes the deletion
-// loop with nudgeDeletion once the record is committed: a loop woken
-// before would not see it.
+// loop with nudgeDeletion once the record is committed (Filer.tx does):
+// a loop woken before would not see it.
 func (f *Filer) queueDeletion(ctx context.Context, fids []string) error {
 	if len(fids) == 0 {
 		return nil
+	}
+	if p := pendingFrom(ctx); p != nil {
+		p.queued()
 	}
 	// One record per few thousand fids keeps records small for any store.
 	const perRecord = 4096

@@ -167,10 +167,12 @@ func (l *eventLog) len() int {
 }
 
 // pendingEvents collects the events of one transaction of Filer.tx; they
-// are published once it commits.
+// are published once it commits. deletions tells that the transaction
+// queued chunks for deletion (the deletion loop is woken then).
 type pendingEvents struct {
-	mu  sync.Mutex
-	evs []*loggedEvent
+	mu        sync.Mutex
+	evs       []*loggedEvent
+	deletions bool
 }
 
 type pendingKey struct{}
@@ -178,6 +180,12 @@ type pendingKey struct{}
 func (p *pendingEvents) add(e *loggedEvent) {
 	p.mu.Lock()
 	p.evs = append(p.evs, e)
+	p.mu.Unlock()
+}
+
+func (p *pendingEvents) queued() {
+	p.mu.Lock()
+	p.deletions = true
 	p.mu.Unlock()
 }
 

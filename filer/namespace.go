@@ -47,8 +47,10 @@ func (l *pathLocks) lock2(a, b string) func() {
 	return func() { l.stripes[j].Unlock(); l.stripes[i].Unlock() }
 }
 
-// tx runs fn in a store transaction and, once it committed, caches the
-// events it recorded and wakes the followers of the change feed.
+// tx runs fn in a store transaction and, once it committed, publishes the
+// events it recorded to the followers of the change feed, and wakes the
+// deletion loop when it queued chunks (only then: a drain reads the
+// store, and most changes free nothing).
 func (f *Filer) tx(ctx context.Context, fn func(ctx context.Context) error) error {
 	var p pendingEvents
 	err := WithTx(ctx, f.store, func(ctx context.Context) error {
@@ -58,7 +60,9 @@ func (f *Filer) tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return err
 	}
 	f.feed.publish(&p)
-	f.nudgeDeletion()
+	if p.deletions {
+		f.nudgeDeletion()
+	}
 	return nil
 }
 

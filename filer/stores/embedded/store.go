@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"weedfs.dev/weed/filer"
@@ -53,8 +54,20 @@ func open(dir string, log *slog.Logger, fs vfs.FS) (*Store, error) {
 const cacheSize = 64 << 20
 
 func pebbleOptions(log *slog.Logger) *pebble.Options {
-	return &pebble.Options{Logger: pebbleLogger{log}, CacheSize: cacheSize}
+	o := &pebble.Options{Logger: pebbleLogger{log}, CacheSize: cacheSize, MemTableSize: memTableSize}
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
+	}
+	return o
 }
+
+// memTableSize is the size of one memtable.
+const memTableSize = 64 << 20
+
+// bloomBitsPerKey sizes the bloom filter of each table (1% false
+// positives at 10): a lookup of a path that does not exist yet, which
+// every create makes, skips the tables instead of reading a block of each.
+const bloomBitsPerKey = 10
 
 var _ filer.Store = (*Store)(nil)
 
