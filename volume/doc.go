@@ -18,6 +18,15 @@
 // in memory anyway, so sendfile would save no copy and would send corrupt
 // data before noticing.
 //
+// Same-host uploads (local.go, client/localput): a client on this machine
+// (weed mount) whose chunk buffers live in a sealed memfd passes it once
+// per connection on a Unix socket (mode 0600 in the first data folder,
+// the peer's user id checked, path told by GET /admin/local to same-host
+// callers only) and then names each chunk by offset and length; the
+// needle is appended from a read-only mapping of it, the same record a
+// PUT of those bytes makes, after the same token and white-list checks.
+// Replicated volumes' uploads are sent back to HTTP, which forwards them.
+//
 // It never decides placement (the master does) and never touches file
 // formats (package storage does); it translates between HTTP and the store.
 package volume

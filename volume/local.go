@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"weedfs.dev/weed/client/localput"
 	"weedfs.dev/weed/pb"
@@ -127,7 +128,10 @@ func (s *Server) serveLocalConn(ctx context.Context, c *net.UnixConn) {
 		reply(localput.Reply{Status: http.StatusUnauthorized, Error: "not the server's user"})
 		return
 	}
+	// A peer that connects and says nothing is not waited for long.
+	c.SetReadDeadline(time.Now().Add(helloTimeout))
 	m, err := localput.ReceiveHello(c, localArenaLimit)
+	c.SetReadDeadline(time.Time{})
 	if err != nil {
 		s.log.Warn("same-host upload hello", "err", err)
 		reply(localput.Reply{Status: http.StatusBadRequest, Error: err.Error()})
@@ -163,6 +167,9 @@ func (s *Server) serveLocalConn(ctx context.Context, c *net.UnixConn) {
 		}
 	}
 }
+
+// helloTimeout bounds the wait for a connection's Hello.
+const helloTimeout = 10 * time.Second
 
 // localArenaLimit is the largest client arena a server maps.
 const localArenaLimit = 16 << 30
