@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,11 +54,15 @@ type localSide struct {
 	isLocal func(host string) bool
 	// puts counts the uploads the server took through its socket.
 	puts atomic.Uint64
+	// viaHTTP holds "server vid" of volumes whose uploads the server
+	// sent back to HTTP (replicated ones), until the time given.
+	viaHTTP map[string]time.Time
 }
 
 func (l *localSide) init() {
 	l.state = map[string]localState{}
 	l.idle = map[localKey][]*localConn{}
+	l.viaHTTP = map[string]time.Time{}
 	l.hc = &http.Client{Timeout: 2 * time.Second}
 	l.isLocal = hostIsLocal
 }
@@ -69,8 +74,9 @@ func (w *ChunkWriter) PutFrom(ctx context.Context, server, fid string, arena *lo
 	if !ok || uint64(len(data)) > 1<<32-1 || o.Name != "" || o.Mime != "" || len(o.Pairs) > 0 || o.Gzipped || o.Manifest || o.Replicate {
 		return w.Put(ctx, server, fid, data, o)
 	}
+	vol := server + " " + fid[:max(strings.IndexByte(fid, ','), 0)]
 	socket := w.local.socket(ctx, server)
-	if socket == "" {
+	if socket == "" || w.local.sentToHTTP(vol) {
 		return w.Put(ctx, server, fid, data, o)
 	}
 	p := localput.Put{Fsync: o.Fsync, Offset: off, Length: uint32(len(data)), Fid: fid, TTL: o.TTL, JWT: o.JWT}
@@ -105,6 +111,9 @@ func (w *ChunkWriter) PutFrom(ctx context.Context, server, fid string, arena *lo
 		w.local.release(key, lc, w.maxIdle)
 		switch {
 		case r.Status == localput.StatusUseHTTP:
+			w.local.mu.Lock()
+			w.local.viaHTTP[vol] = time.Now().Add(localRetry)
+			w.local.mu.Unlock()
 			return w.Put(ctx, server, fid, data, o)
 		case r.Status/100 != 2:
 			return nil, fmt.Errorf("upload %s: %w", fid, replyError(r))
@@ -195,6 +204,18 @@ func (l *localSide) ask(ctx context.Context, server string) string {
 		return ""
 	}
 	return info.Socket
+}
+
+// sentToHTTP says whether vol ("server vid") is to be sent PUTs.
+func (l *localSide) sentToHTTP(vol string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	until, ok := l.viaHTTP[vol]
+	if ok && time.Now().After(until) {
+		delete(l.viaHTTP, vol)
+		return false
+	}
+	return ok
 }
 
 // forget sends server PUTs until localRetry has passed.

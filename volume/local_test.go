@@ -324,3 +324,26 @@ func (rl *rawLocal) put(t *testing.T, p localput.Put) localput.Reply {
 	}
 	return rl.reply(t)
 }
+
+// A replicated volume's upload is sent back to HTTP, whose handler
+// forwards it to the copies (here none can be found: no master).
+func TestLocalPutReplicatedGoesToHTTP(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, Config{})
+	if _, err := s.store.AllocateVolume("", 6, superblock.PlacementFromByte(1), needle.TTL{}); err != nil {
+		t.Fatal(err)
+	}
+	serveLocal(t, s, dir)
+	a := newArena(t, 1<<20)
+	w := client.NewChunkWriter(1)
+	defer w.Close()
+	for i := 0; i < 2; i++ {
+		_, err := w.PutFrom(context.Background(), hostPort(s), "6,010c18c0eb", a, a.Bytes()[:100], client.UploadOptions{})
+		if client.StatusCode(err) != http.StatusInternalServerError || !strings.Contains(err.Error(), "replication failed") {
+			t.Fatalf("upload %d to a replicated volume: %v, want the PUT's replication error", i, err)
+		}
+	}
+	if s.localPuts.Load() != 0 || w.LocalPuts() != 0 {
+		t.Fatal("a replicated volume's upload was stored through the socket")
+	}
+}
