@@ -18,6 +18,11 @@ type feedState struct {
 	log eventLog
 }
 
+func (s *feedState) init() {
+	s.notifier.init()
+	s.log.init()
+}
+
 // publish logs the events of a committed transaction and wakes the
 // followers.
 func (s *feedState) publish(p *pendingEvents) {
@@ -25,6 +30,13 @@ func (s *feedState) publish(p *pendingEvents) {
 		s.log.publish(time.Now(), p.evs)
 	}
 	s.notify()
+}
+
+// abandon forgets the events of a transaction that failed.
+func (s *feedState) abandon(p *pendingEvents) {
+	if len(p.evs) > 0 {
+		s.log.abandon(p.evs)
+	}
 }
 
 // notifier wakes every waiter at once: notify closes the channel waiters
@@ -72,6 +84,7 @@ func (f *Filer) recordEvent(ctx context.Context, old, e *Entry, deleteChunks boo
 		return fmt.Errorf("record event: %w", err)
 	}
 	if p := pendingFrom(ctx); p != nil {
+		f.feed.log.record(key)
 		p.add(&loggedEvent{key: key, ts: time.Unix(0, ev.TsNs), raw: b, meta: metaOf(ev)})
 	}
 	return nil

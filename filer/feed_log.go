@@ -61,6 +61,7 @@ type loggedEvent struct {
 	raw   []byte
 	meta  eventMeta
 	added time.Time
+	pos   uint64         // set when published
 	ev    *pb.EntryEvent // guarded by eventLog.mu
 }
 
@@ -79,6 +80,51 @@ type eventLog struct {
 	first uint64
 	byKey map[string]*loggedEvent
 	bytes int
+	// pending holds the keys of events recorded in transactions not yet
+	// published (committing, or rolled back and not yet forgotten).
+	pending map[string]struct{}
+	// Bounds (eventLogCount, eventLogBytes, eventLogAge unless a test
+	// set them).
+	maxCount, maxBytes int
+	maxAge             time.Duration
+}
+
+func (l *eventLog) init() {
+	l.byKey = map[string]*loggedEvent{}
+	l.pending = map[string]struct{}{}
+	l.maxCount, l.maxBytes, l.maxAge = eventLogCount, eventLogBytes, eventLogAge
+}
+
+// record notes the key of an event recorded in a transaction: until the
+// transaction is published or abandoned, a follower that meets the key in
+// the store leaves it to the log.
+func (l *eventLog) record(key []byte) {
+	l.mu.Lock()
+	l.pending[string(key)] = struct{}{}
+	l.mu.Unlock()
+}
+
+// abandon forgets the keys of a transaction that did not commit.
+func (l *eventLog) abandon(evs []*loggedEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range evs {
+		delete(l.pending, string(e.key))
+	}
+}
+
+// later reports whether a follower that has read the log up to cursor
+// will get the event under key from the log: it is pending, or logged at
+// or after cursor. Store scans leave such events alone, so this filer's
+// events reach each follower in the order they were published.
+func (l *eventLog) later(key []byte, cursor uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.pending[string(key)]; ok {
+		return true
+	}
+	e := l.byKey[string(key)]
+	return e != nil && e.pos >= cursor
 }
 
 // end is the position the next published event will have.
@@ -130,18 +176,17 @@ func (l *eventLog) decoded(e *loggedEvent) (*pb.EntryEvent, error) {
 func (l *eventLog) publish(now time.Time, evs []*loggedEvent) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.byKey == nil {
-		l.byKey = map[string]*loggedEvent{}
-	}
 	for _, e := range evs {
 		e.added = now
+		e.pos = l.first + uint64(len(l.items)-l.head)
 		l.byKey[string(e.key)] = e
+		delete(l.pending, string(e.key))
 		l.items = append(l.items, e)
 		l.bytes += len(e.raw)
 	}
 	for l.head < len(l.items) {
 		e := l.items[l.head]
-		if len(l.items)-l.head <= eventLogCount && l.bytes <= eventLogBytes && now.Sub(e.added) <= eventLogAge {
+		if len(l.items)-l.head <= l.maxCount && l.bytes <= l.maxBytes && now.Sub(e.added) <= l.maxAge {
 			break
 		}
 		delete(l.byKey, string(e.key))

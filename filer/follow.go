@@ -55,24 +55,23 @@ type FollowOptions struct {
 //
 // # Order
 //
-// A follower first reads the store from o.Since in key order (time, then
-// a sequence number of the filer that wrote the event). Once caught up it
-// gets this filer's events from its log of recent events, in the order
-// their transactions were published after commit, a few milliseconds
-// after each commit; and every feedLookBack it reads the keys of the
-// last feedLag again for events of other filers sharing the store (and
-// any of this filer's it has not seen). No event is delivered twice.
-// So changes of one path made through this filer, which its path locks
-// serialise across their commits, come in the order they were made,
-// before and after the hand-over from the store to the log; changes of
-// other filers come within feedLookBack of their commit and may
-// interleave with this filer's out of time order, as may an event whose
-// transaction committed after the follower had read past its key. An
-// event whose transaction took longer than feedLag to commit may be
-// missed by a follower that was caught up; so may this filer's events
-// of the last feedLag when the follower fell further behind than the log
-// holds (eventLogCount, eventLogBytes, eventLogAge) and then read the
-// store again.
+// This filer's events reach a follower in the order they were published,
+// which is after each transaction committed; changes of one path are
+// serialised by path locks across their commit, so they come in the
+// order they were made. The follower first reads the store from o.Since in
+// key order (time, then a sequence number of the filer that wrote the
+// event), skipping this filer's events published (or still committing)
+// after it started; once caught up it reads those, and every later one,
+// from this filer's log of recent events, a few milliseconds after each
+// commit. Every feedLookBack it reads the keys of the last feedLag of the
+// store again, for events of other filers sharing the store: those come
+// in key order within feedLookBack of their commit (feedPoll when idle),
+// and may interleave with this filer's out of time order; an event of
+// another filer whose transaction committed more than feedLag after it
+// took its key may be missed by a follower that was caught up. No event
+// is delivered twice. A follower that falls further behind than the log
+// holds (eventLogCount, eventLogBytes, eventLogAge) reads the store again
+// from feedLag before the newest event it saw, in key order.
 //
 // # Cost
 //
@@ -118,7 +117,8 @@ func (f *Filer) follow(ctx context.Context, o FollowOptions, deliver deliverFunc
 		return back
 	}
 	// The log is read from its end as it was before the first scan:
-	// whatever was published later the scans may not have seen.
+	// the scans leave to the log what was published later (or was still
+	// committing when they met it).
 	cursor := f.feed.log.end()
 	scanning := true // reading the store page after page, not the log
 	var logged []*loggedEvent
@@ -128,7 +128,8 @@ func (f *Filer) follow(ctx context.Context, o FollowOptions, deliver deliverFunc
 			var lost bool
 			logged, cursor, lost = f.feed.log.since(cursor, logged[:0])
 			if lost {
-				// Fell behind the log: the store has the events.
+				// Fell behind the log: the store has the events (cursor
+				// is the log's end now: the scans deliver what it held).
 				scanning, start = true, timeKey(eventPrefix, window())
 				continue
 			}
@@ -154,7 +155,7 @@ func (f *Filer) follow(ctx context.Context, o FollowOptions, deliver deliverFunc
 			}
 		}
 		if scanning || time.Since(lastLook) >= feedLookBack {
-			last, err := f.scanStore(ctx, start, seen, &newest, prefix, o.SkipSignature, deliver, &lastSent)
+			last, err := f.scanStore(ctx, start, cursor, seen, &newest, prefix, o.SkipSignature, deliver, &lastSent)
 			if err != nil {
 				return err
 			}
@@ -220,9 +221,9 @@ func (f *Filer) follow(ctx context.Context, o FollowOptions, deliver deliverFunc
 // scanStore reads one page of the feed's keys from start and delivers
 // the events of those not seen, marking them seen. After a whole page it
 // returns the page's last key (there may be more), else nil.
-func (f *Filer) scanStore(ctx context.Context, start []byte, seen map[string]time.Time, newest *time.Time,
+func (f *Filer) scanStore(ctx context.Context, start []byte, cursor uint64, seen map[string]time.Time, newest *time.Time,
 	prefix string, skip int32, deliver deliverFunc, lastSent *time.Time) (last []byte, err error) {
-	fresh, n, last, err := f.scanFeed(ctx, start, seen)
+	fresh, n, last, err := f.scanFeed(ctx, start, cursor, seen)
 	if err != nil {
 		return nil, err
 	}
@@ -261,12 +262,16 @@ type feedKey struct {
 }
 
 // scanFeed reads up to feedPage keys of the feed from start and returns
-// those not in seen, how many keys it read and the last one.
-func (f *Filer) scanFeed(ctx context.Context, start []byte, seen map[string]time.Time) (fresh []feedKey, n int, last []byte, err error) {
+// those not in seen nor due from the log after cursor, how many keys it
+// read and the last one.
+func (f *Filer) scanFeed(ctx context.Context, start []byte, cursor uint64, seen map[string]time.Time) (fresh []feedKey, n int, last []byte, err error) {
 	err = f.scanEventKeys(ctx, start, feedPage, func(k, v []byte) bool {
 		n++
 		last = append(last[:0], k...)
 		if _, ok := seen[string(k)]; ok {
+			return true
+		}
+		if f.feed.log.later(k, cursor) {
 			return true
 		}
 		ts, err := keyTime(eventPrefix, k)

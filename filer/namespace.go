@@ -57,6 +57,7 @@ func (f *Filer) tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		return fn(context.WithValue(ctx, pendingKey{}, &p))
 	})
 	if err != nil {
+		f.feed.abandon(&p)
 		return err
 	}
 	f.feed.publish(&p)
