@@ -11,25 +11,71 @@ import (
 	"weedfs.dev/weed/pb"
 )
 
-// feedState is what followers of the feed share: the wake-up of this
-// filer's commits and the log of its recent events.
+// feedState is what followers of the feed share: the log of this
+// filer's recent events and the followers to wake when it grows.
 type feedState struct {
-	notifier
 	log eventLog
+
+	mu sync.Mutex
+	// waiters are the followers; each is woken only by events it wants,
+	// so a follower that leaves out this filer's events (a mount's own,
+	// by signature) is not woken by every commit.
+	waiters map[*feedWaiter]struct{}
+}
+
+// feedWaiter is one follower's wake-up: a signal is kept (capacity 1)
+// until the follower looks, so none is lost between its look at the log
+// and its wait.
+type feedWaiter struct {
+	prefix string
+	skip   int32
+	ch     chan struct{}
+}
+
+func (w *feedWaiter) wake() {
+	select {
+	case w.ch <- struct{}{}:
+	default:
+	}
 }
 
 func (s *feedState) init() {
-	s.notifier.init()
 	s.log.init()
+	s.waiters = map[*feedWaiter]struct{}{}
+}
+
+// follow registers a follower; the caller calls unfollow when it ends.
+func (s *feedState) follow(prefix string, skip int32) *feedWaiter {
+	w := &feedWaiter{prefix: prefix, skip: skip, ch: make(chan struct{}, 1)}
+	s.mu.Lock()
+	s.waiters[w] = struct{}{}
+	s.mu.Unlock()
+	return w
+}
+
+func (s *feedState) unfollow(w *feedWaiter) {
+	s.mu.Lock()
+	delete(s.waiters, w)
+	s.mu.Unlock()
 }
 
 // publish logs the events of a committed transaction and wakes the
-// followers.
+// followers that want one of them.
 func (s *feedState) publish(p *pendingEvents) {
-	if len(p.evs) > 0 {
-		s.log.publish(time.Now(), p.evs)
+	if len(p.evs) == 0 {
+		return
 	}
-	s.notify()
+	s.log.publish(time.Now(), p.evs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.waiters {
+		for _, e := range p.evs {
+			if e.meta.matches(w.prefix, w.skip) {
+				w.wake()
+				break
+			}
+		}
+	}
 }
 
 // abandon forgets the events of a transaction that failed.
@@ -39,29 +85,14 @@ func (s *feedState) abandon(p *pendingEvents) {
 	}
 }
 
-// notifier wakes every waiter at once: notify closes the channel waiters
-// hold and makes a new one.
-type notifier struct {
-	mu sync.Mutex
-	ch chan struct{}
+// close wakes every follower (the filer is closing).
+func (s *feedState) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.waiters {
+		w.wake()
+	}
 }
-
-func (n *notifier) init() { n.ch = make(chan struct{}) }
-
-func (n *notifier) wait() <-chan struct{} {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.ch
-}
-
-func (n *notifier) notify() {
-	n.mu.Lock()
-	close(n.ch)
-	n.ch = make(chan struct{})
-	n.mu.Unlock()
-}
-
-func (n *notifier) close() { n.notify() }
 
 // recordEvent writes the change old -> e (either may be nil) to the feed,
 // inside ctx's transaction.

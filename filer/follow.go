@@ -15,7 +15,8 @@ import (
 // Timing of the change feed.
 const (
 	// feedPoll is how often a follower caught up looks for events other
-	// filers sharing the store wrote (this filer's own wake it at once).
+	// filers sharing the store wrote (this filer's own that it wants wake
+	// it at once; those it leaves out it passes over at these looks).
 	feedPoll = 500 * time.Millisecond
 	// feedLag is how far back a follower looks again for events whose
 	// transaction committed after a later one's: a transaction takes its
@@ -75,10 +76,11 @@ type FollowOptions struct {
 //
 // # Cost
 //
-// Caught up, a wake costs a look at the log; the store is read every
-// feedLookBack, keys alone when it is a KvKeyScanner, and an event of
-// this filer found there is taken from the log instead of being read and
-// decoded again.
+// Caught up, a follower is woken only by a commit of an event it wants
+// (under its Prefix, without its SkipSignature), and a wake costs a look
+// at the log; the store is read every feedLookBack, keys alone when it is
+// a KvKeyScanner, and an event of this filer found there is taken from
+// the log instead of being read and decoded again.
 func (f *Filer) Follow(ctx context.Context, o FollowOptions, fn func(*pb.EntryEvent) error) error {
 	return f.follow(ctx, o, func(_ []byte, decoded func() (*pb.EntryEvent, error)) error {
 		ev, err := decoded()
@@ -122,8 +124,9 @@ func (f *Filer) follow(ctx context.Context, o FollowOptions, deliver deliverFunc
 	cursor := f.feed.log.end()
 	scanning := true // reading the store page after page, not the log
 	var logged []*loggedEvent
+	waiter := f.feed.follow(prefix, o.SkipSignature)
+	defer f.feed.unfollow(waiter)
 	for {
-		wake := f.feed.wait()
 		if !scanning {
 			var lost bool
 			logged, cursor, lost = f.feed.log.since(cursor, logged[:0])
@@ -195,7 +198,7 @@ func (f *Filer) follow(ctx context.Context, o FollowOptions, deliver deliverFunc
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
-		case <-wake:
+		case <-waiter.ch:
 		case <-t.C:
 		}
 		t.Stop()
