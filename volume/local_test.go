@@ -22,6 +22,8 @@ import (
 	"weedfs.dev/weed/storage/needle"
 	"weedfs.dev/weed/storage/superblock"
 	"weedfs.dev/weed/storage/vfs"
+
+	"golang.org/x/sys/unix"
 )
 
 // serveLocal starts same-host uploads for s on a socket in dir and
@@ -346,4 +348,89 @@ func TestLocalPutReplicatedGoesToHTTP(t *testing.T) {
 	if s.localPuts.Load() != 0 || w.LocalPuts() != 0 {
 		t.Fatal("a replicated volume's upload was stored through the socket")
 	}
+}
+
+// Any Put a client sends is answered without a panic, and one that is
+// stored reads back as the arena's bytes it named.
+func FuzzLocalPut(f *testing.F) {
+	if !localput.Supported {
+		f.Skip("same-host uploads need Linux")
+	}
+	dir := f.TempDir()
+	s := startServer(f, dir, Config{FileSizeLimit: 32 << 10})
+	if _, err := s.store.AllocateVolume("", 3, superblock.ReplicaPlacement{}, needle.TTL{}); err != nil {
+		f.Fatal(err)
+	}
+	a, err := localput.NewArena(64 << 10)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer a.Close()
+	for i := range a.Bytes() {
+		a.Bytes()[i] = byte(i*31 + i>>8)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	conn := func(fd int) *net.UnixConn {
+		file := os.NewFile(uintptr(fd), "pair")
+		defer file.Close()
+		c, err := net.FileConn(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return c.(*net.UnixConn)
+	}
+	cc, sc := conn(fds[0]), conn(fds[1])
+	defer cc.Close()
+	defer sc.Close()
+	if err := a.SendHello(cc); err != nil {
+		f.Fatal(err)
+	}
+	m, err := localput.ReceiveHello(sc, 1<<20)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer m.Close()
+	f.Add(uint64(0), uint32(1000), "3,01637037d6", "", "", "", uint64(0), false)
+	f.Add(uint64(4096), uint32(20000), "3,02637037d6", "3d", "a.txt", "text/plain", uint64(1700000000), true)
+	f.Add(uint64(65530), uint32(10), "3,03637037d6", "", "", "", uint64(0), false)
+	f.Add(uint64(1<<63), uint32(1<<31), "3/04637037d6/x.bin", "99y", "", "image/png", uint64(1<<63), false)
+	f.Add(uint64(0), uint32(0), "9,01637037d6", "", "", "", uint64(0), false)
+	f.Fuzz(func(t *testing.T, off uint64, n uint32, fid, ttl, name, mime string, ts uint64, fsync bool) {
+		p := localput.Put{Offset: off, Length: n, Fid: fid, TTL: ttl, Name: name, Mime: mime, Timestamp: ts, Fsync: fsync}
+		r := s.localPut(context.Background(), m, p)
+		if r.Status/100 != 2 {
+			if r.Error == "" {
+				t.Fatalf("status %d without an error text", r.Status)
+			}
+			return
+		}
+		want := a.Bytes()[off : off+uint64(n)]
+		t2, err := parseTarget("/" + fid)
+		if err != nil {
+			t.Fatalf("stored under a fid that does not parse: %q", fid)
+		}
+		v, err := s.store.Volume(t2.fid.VolumeID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Read(context.Background(), t2.fid.Key, t2.fid.Cookie, storage.ReadOptions{})
+		if errors.Is(err, storage.ErrExpired) && ttl != "" {
+			return // a time to live counted from a last-modified time long past
+		}
+		if err != nil {
+			t.Fatalf("stored %s does not read back: %v", fid, err)
+		}
+		data := got.Data
+		if got.IsGzipped() {
+			if data, err = gunzip(data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(data, want) {
+			t.Fatalf("%s reads back %d bytes, %d were named", fid, len(data), len(want))
+		}
+	})
 }
