@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"slices"
 	"testing"
@@ -131,5 +133,45 @@ func TestEventsSkipSignature(t *testing.T) {
 	}
 	if _, err := e.filer.FindEntry(ctx, "/s/http"); err != nil {
 		t.Fatalf("a delete with a bad signature removed the entry: %v", err)
+	}
+}
+
+// A mount save's body is read whole with or without a Content-Length
+// (chunked), and a body cut short of its Content-Length is refused.
+func TestMountSaveBodies(t *testing.T) {
+	e := startFiler(t, nil, embeddedStore(t), filer.Options{ID: "f1"})
+	content := randomBytes(5, 20000)
+	for _, chunked := range []bool{false, true} {
+		p := fmt.Sprintf("/b/chunked-%v", chunked)
+		body, _ := proto.Marshal(&pb.Entry{FullPath: p, Content: content, Attributes: &pb.FuseAttributes{FileMode: 0o644, FileSize: uint64(len(content))}})
+		req, _ := http.NewRequest(http.MethodPut, e.url+server.MountPrefix+"entry", bytes.NewReader(body))
+		if chunked {
+			req.ContentLength = -1
+			req.Body = io.NopCloser(bytes.NewReader(body)) // no length known
+		}
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("save (chunked %v): %d", chunked, resp.StatusCode)
+		}
+		got, err := e.filer.FindEntry(context.Background(), p)
+		if err != nil || !bytes.Equal(got.Content, content) {
+			t.Fatalf("saved entry (chunked %v) differs: %v", chunked, err)
+		}
+	}
+	// Content-Length 1000, 10 bytes sent, then the client stops sending.
+	conn, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "PUT "+server.MountPrefix+"entry HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+	conn.(*net.TCPConn).CloseWrite()
+	if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err == nil && resp.StatusCode == http.StatusNoContent {
+		t.Fatal("a body cut short was saved")
 	}
 }
