@@ -61,7 +61,14 @@ func startLocalCluster(t *testing.T) string {
 	vdone := make(chan struct{}, 2)
 	go func() { vs.RunHeartbeats(ctx); vdone <- struct{}{} }()
 	go func() { vs.ServeLocal(ctx, filepath.Join(dir, "v.sock")); vdone <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-vdone; <-vdone; vhs.Close(); vs.Stop(); store.Close() })
+	t.Cleanup(func() {
+		cancel()
+		<-vdone
+		<-vdone
+		vhs.Close()
+		vs.Stop()
+		store.Close()
+	})
 
 	c := client.New([]string{m.Addr()}, client.Options{})
 	for deadline := time.Now().Add(20 * time.Second); ; {
