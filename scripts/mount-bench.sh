@@ -2,7 +2,8 @@
 # mount-bench.sh: the data-path figures of `weed mount` (issue 8) against
 # local disk, measured in one run on this machine:
 #   write: dd 1 GiB bs=1M conv=fsync, local file vs a file in the mount,
-#          $REPS rounds (default 3) in alternating order, medians compared;
+#          $REPS rounds (default 3) in alternating order, medians compared,
+#          each after priming the page cache's memory (see prime);
 #   read:  the same files after drop_caches (and, for the mount, an
 #          unmount + mount so its own caches are cold), bs=1M;
 #   RSS of the mount process idle, and its peak over the copies.
@@ -80,6 +81,18 @@ dd_rate() { awk '/bytes/ && /copied/ {for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/
 
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
+# prime MiB: writes and removes a scratch file of MiB, so the memory the
+# next writer gets was touched just now. This VM reports free memory to
+# its host (page_reporting) after about 2 s, and touching reported memory
+# again costs up to ten times the copy itself; without priming, whichever
+# side writes first after a pause pays for it (local dd swung from 0.22 to
+# 2.6 CPU-s per GiB). PRIME=0 turns it off.
+prime() {
+	[ "${PRIME:-1}" = 0 ] && return
+	dd if=/dev/zero of="$work/prime" bs=1M count="$1" status=none
+	rm -f "$work/prime"
+}
+
 # CPU seconds a process has used (user + system).
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
@@ -112,12 +125,14 @@ lws=() mws=() lcpus=() mcpus=()
 write_local() {
 	rm -f "$local_file"
 	drop
+	prime $((size + 256))
 	run_dd if=/dev/zero of="$local_file" bs=1M count="$size" conv=fsync
 	lws+=("$rate") lcpus+=("$cpu_dd")
 }
 write_mount() {
 	rm -f "$mnt/big.bin"
 	drop
+	prime $((size + 256))
 	run_dd if=/dev/zero of="$mnt/big.bin" bs=1M count="$size" conv=fsync
 	mws+=("$rate") mcpus+=("dd $cpu_dd mount $cpu_mount server $cpu_server")
 }
@@ -133,9 +148,13 @@ hwm_w=$(hwm_kb)
 stop_mount
 drop
 start_mount
+prime $((2 * size + 256))
 run_dd if="$local_file" of=/dev/null bs=1M
 lr=$rate lr_cpu=$cpu_dd
 drop
+# The mount's read fills two page caches: the server's of .dat and the
+# kernel's of the mounted file.
+prime $((2 * size + 256))
 run_dd if="$mnt/big.bin" of=/dev/null bs=1M
 mr=$rate mr_cpu="dd $cpu_dd mount $cpu_mount server $cpu_server"
 hwm_r=$(hwm_kb)
