@@ -69,7 +69,11 @@ func (l *localSide) init() {
 
 // PutFrom is Put for data lying in arena (nil: plain Put): over the
 // volume server's same-host socket when it offers one, else as Put.
-func (w *ChunkWriter) PutFrom(ctx context.Context, server, fid string, arena *localput.Arena, data []byte, o UploadOptions) (*UploadResult, error) {
+// crc, when not nil, is the CRC-32C (Castagnoli) of data the caller
+// computed as it wrote the bytes: the server stores it as the needle's
+// checksum instead of reading the bytes once more. A wrong one spoils
+// only this needle (its reads fail their check); a PUT ignores it.
+func (w *ChunkWriter) PutFrom(ctx context.Context, server, fid string, arena *localput.Arena, data []byte, crc *uint32, o UploadOptions) (*UploadResult, error) {
 	off, ok := arena.Offset(data)
 	if !ok || uint64(len(data)) > 1<<32-1 || o.Name != "" || o.Mime != "" || len(o.Pairs) > 0 || o.Gzipped || o.Manifest || o.Replicate {
 		return w.Put(ctx, server, fid, data, o)
@@ -82,6 +86,9 @@ func (w *ChunkWriter) PutFrom(ctx context.Context, server, fid string, arena *lo
 	p := localput.Put{Fsync: o.Fsync, Offset: off, Length: uint32(len(data)), Fid: fid, TTL: o.TTL, JWT: o.JWT}
 	if o.Timestamp > 0 {
 		p.Timestamp = uint64(o.Timestamp)
+	}
+	if crc != nil {
+		p.HasCRC, p.CRC = true, *crc
 	}
 	frame, err := localput.AppendPut(nil, p)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/client/localput"
+	"weedfs.dev/weed/storage/needle"
 )
 
 // bufferPool hands out write buffers of one size, at most max of them at
@@ -108,4 +109,31 @@ func (p *bufferPool) trim() {
 	for _, b := range p.free {
 		p.arena.Discard(b)
 	}
+}
+
+// sum keeps w's running checksum after bytes [in, in+n) of w.data were
+// written, before start and end take them in. The volume server stores
+// the sum as the chunk's needle checksum (end to end, see
+// client/localput) instead of reading the bytes once more, cold in its
+// core's cache. Only a write continuing the summed range, in order,
+// extends it; any other loses it for good, and the upload leaves the
+// checksum to the server.
+func (w *wbuf) sum(in, n int64) {
+	if w.crcLost {
+		return
+	}
+	if in != w.end {
+		w.crcLost = true
+		return
+	}
+	w.crc = needle.UpdateCRC(w.crc, w.data[in:in+n])
+}
+
+// dataCRC is the checksum of w.data[w.start:w.end], nil when lost.
+func (w *wbuf) dataCRC() *uint32 {
+	if w.crcLost {
+		return nil
+	}
+	crc := w.crc
+	return &crc
 }

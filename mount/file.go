@@ -18,6 +18,11 @@ type wbuf struct {
 	base       int64
 	data       []byte
 	start, end int64
+	// crc is the CRC-32C of data[start:end), summed as in-order writes
+	// copied the bytes in (buffers.go, sum), unless crcLost: a write that
+	// did not start at end (an overwrite, one before start) lost it.
+	crc     uint32
+	crcLost bool
 
 	// owner keys the file in FS.vsync (its node; nil when unknown).
 	owner any
@@ -110,6 +115,7 @@ func (f *openFile) write(data []byte, off int64) {
 		}
 		a := f.active
 		copy(a.data[in:in+n], data[:n])
+		a.sum(in, n) // now, while the bytes are in this core's cache
 		a.start = min(a.start, in)
 		a.end = max(a.end, in+n)
 		if end := uint64(off + n); end > f.entry.FileSize {

@@ -24,11 +24,12 @@ func (fsys *FS) upload(w *wbuf, collection, replication string) {
 	fsys.uploads <- struct{}{}
 	defer func() { <-fsys.uploads }()
 	data := w.data[w.start:w.end]
+	crc := w.dataCRC()
 	var chunk filer.Chunk
 	var err error
 	pause := uploadBackoff
 	for attempt := 1; ; attempt++ {
-		if chunk, err = fsys.uploadOnce(data, collection, replication); err == nil {
+		if chunk, err = fsys.uploadSummed(data, crc, collection, replication); err == nil {
 			break
 		}
 		fsys.log.Warn("chunk upload failed", "attempt", attempt, "err", err)
@@ -56,7 +57,15 @@ func (fsys *FS) upload(w *wbuf, collection, replication string) {
 	close(w.done)
 }
 
+// uploadOnce assigns a fid and stores data under it.
 func (fsys *FS) uploadOnce(data []byte, collection, replication string) (filer.Chunk, error) {
+	return fsys.uploadSummed(data, nil, collection, replication)
+}
+
+// uploadSummed is uploadOnce of data whose CRC-32C the caller knows (crc;
+// nil: unknown), which the volume server then stores without reading
+// the bytes again.
+func (fsys *FS) uploadSummed(data []byte, crc *uint32, collection, replication string) (filer.Chunk, error) {
 	ctx, cancel := context.WithTimeout(fsys.ctx, fsys.opt.IOTimeout)
 	defer cancel()
 	if collection == "" {
@@ -69,7 +78,7 @@ func (fsys *FS) uploadOnce(data []byte, collection, replication string) (filer.C
 	if err != nil {
 		return filer.Chunk{}, err
 	}
-	r, err := fsys.chunkw.PutFrom(ctx, a.URL, a.Fid, fsys.bufs.arena, data, client.UploadOptions{JWT: a.Auth, Fsync: fsys.opt.Fsync})
+	r, err := fsys.chunkw.PutFrom(ctx, a.URL, a.Fid, fsys.bufs.arena, data, crc, client.UploadOptions{JWT: a.Auth, Fsync: fsys.opt.Fsync})
 	if err != nil {
 		return filer.Chunk{}, err
 	}

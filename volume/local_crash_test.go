@@ -120,7 +120,7 @@ func TestLocalPutServerKill9(t *testing.T) {
 					}
 					data := mem[:4096+(i*7919)%(slot-4096)]
 					sum := fill(a.Fid, data)
-					if _, err := w.PutFrom(ctx, a.URL, a.Fid, arena, data, client.UploadOptions{JWT: a.Auth}); err != nil {
+					if _, err := w.PutFrom(ctx, a.URL, a.Fid, arena, data, nil, client.UploadOptions{JWT: a.Auth}); err != nil {
 						continue
 					}
 					mu.Lock()
@@ -174,7 +174,7 @@ func TestLocalClientChild(t *testing.T) {
 		}
 		data := arena.Bytes()[(i%2)<<22 : (i%2+1)<<22]
 		sum := fill(a.Fid, data)
-		if _, err := w.PutFrom(ctx, a.URL, a.Fid, arena, data, client.UploadOptions{JWT: a.Auth}); err != nil {
+		if _, err := w.PutFrom(ctx, a.URL, a.Fid, arena, data, nil, client.UploadOptions{JWT: a.Auth}); err != nil {
 			continue
 		}
 		fmt.Fprintf(out, "ack %s %x %d\n", a.Fid, sum, w.LocalPuts())
@@ -239,7 +239,7 @@ func TestLocalPutClientKill9(t *testing.T) {
 		}
 		data := arena.Bytes()[:100<<10]
 		sum := fill(a.Fid, data)
-		if _, err := w.PutFrom(context.Background(), a.URL, a.Fid, arena, data, client.UploadOptions{JWT: a.Auth}); err != nil {
+		if _, err := w.PutFrom(context.Background(), a.URL, a.Fid, arena, data, nil, client.UploadOptions{JWT: a.Auth}); err != nil {
 			t.Fatal(err)
 		}
 		acked = append(acked, ackedBlob{a.Fid, sum})

@@ -60,10 +60,15 @@ func (s *Server) localPut(ctx context.Context, m *localput.Mapping, p localput.P
 	if err != nil {
 		return fail(http.StatusBadRequest, err)
 	}
-	// The checksum is the server's, computed from the mapping as the
-	// needle is written: a client's own would save reading the bytes once
-	// more, but a wrong one would be stored as given.
-	res, err := vol.Write(ctx, u.needle(t.fid.Key, t.fid.Cookie), storage.WriteOptions{Fsync: u.fsync || s.cfg.Fsync})
+	// The checksum is end to end: a client that gives one computed it over
+	// the bytes it meant to send, as it filled its buffer, and it is stored
+	// as given instead of reading the mapping once more (cold in this
+	// core's cache, that read cost more than the copy into the page
+	// cache). A client that changed its bytes afterwards or gave a wrong
+	// CRC spoils only this needle, its own: every read of it fails its
+	// check. Without one (or when the data was compressed) the server
+	// computes it as the needle is written.
+	res, err := vol.Write(ctx, u.needle(t.fid.Key, t.fid.Cookie), storage.WriteOptions{Fsync: u.fsync || s.cfg.Fsync, DataCRC: u.crc})
 	if err != nil {
 		return fail(writeStatus(err), err)
 	}
@@ -79,6 +84,10 @@ func (s *Server) localPut(ctx context.Context, m *localput.Mapping, p localput.P
 // (parseUploadInto's raw path).
 func (s *Server) localUpload(t target, p localput.Put, data []byte) (*upload, error) {
 	u := &upload{data: data, originalSize: len(data), name: p.Name, fsync: p.Fsync}
+	if p.HasCRC {
+		crc := p.CRC
+		u.crc = &crc // maybeCompress drops it: it is of the bytes before
+	}
 	var err error
 	if u.ttl, err = needle.ParseTTL(p.TTL); err != nil {
 		return nil, err

@@ -88,7 +88,8 @@ func startServerAt(t *testing.T, dir string, cfg Config, now time.Time) *testSer
 func hostPort(s *testServer) string { return strings.TrimPrefix(s.url, "http://") }
 
 // A chunk sent through shared memory is stored as the very same record
-// as the HTTP PUT of its bytes, and answered the same.
+// as the HTTP PUT of its bytes, and answered the same, whether the client
+// gave the data's CRC (as the mount does) or left it to the server.
 func TestLocalPutSameRecordAsPUT(t *testing.T) {
 	httpDir, localDir := t.TempDir(), t.TempDir()
 	now := time.Unix(1700000000, 123456789)
@@ -118,7 +119,12 @@ func TestLocalPutSameRecordAsPUT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := w.PutFrom(ctx, hostPort(ls), fid, a, data, o)
+		var crc *uint32
+		if i != 1 {
+			sum := needle.CRC(data)
+			crc = &sum
+		}
+		got, err := w.PutFrom(ctx, hostPort(ls), fid, a, data, crc, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +161,7 @@ func TestLocalPutSameRecordAsPUT(t *testing.T) {
 		}
 	}
 	// The same bytes again: unchanged, as a PUT says with 204.
-	r, err := w.PutFrom(ctx, hostPort(ls), fids[0], a, data, client.UploadOptions{Timestamp: 1700000000})
+	r, err := w.PutFrom(ctx, hostPort(ls), fids[0], a, data, nil, client.UploadOptions{Timestamp: 1700000000})
 	if err != nil || !r.Unchanged {
 		t.Fatalf("re-upload: %+v, %v", r, err)
 	}
@@ -180,7 +186,7 @@ func TestLocalPutFallsBackToPUT(t *testing.T) {
 	ctx := context.Background()
 	put := func(fid string, d []byte) {
 		t.Helper()
-		if _, err := w.PutFrom(ctx, hostPort(s), fid, a, d, client.UploadOptions{}); err != nil {
+		if _, err := w.PutFrom(ctx, hostPort(s), fid, a, d, nil, client.UploadOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		resp, b := do(t, "GET", s.url+"/"+fid, nil, nil)
@@ -197,7 +203,7 @@ func TestLocalPutFallsBackToPUT(t *testing.T) {
 	// The writer asked before the socket existed; a new one finds it.
 	w2 := client.NewChunkWriter(2)
 	defer w2.Close()
-	if _, err := w2.PutFrom(ctx, hostPort(s), "5,03637037d6", a, data, client.UploadOptions{}); err != nil {
+	if _, err := w2.PutFrom(ctx, hostPort(s), "5,03637037d6", a, data, nil, client.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.localPuts.Load(); n != 1 {
@@ -228,15 +234,15 @@ func TestLocalPutAuthorization(t *testing.T) {
 	w := client.NewChunkWriter(1)
 	defer w.Close()
 	ctx := context.Background()
-	if _, err := w.PutFrom(ctx, hostPort(s), "4,010c18c0eb", a, data, client.UploadOptions{}); !errors.Is(err, client.ErrForbidden) {
+	if _, err := w.PutFrom(ctx, hostPort(s), "4,010c18c0eb", a, data, nil, client.UploadOptions{}); !errors.Is(err, client.ErrForbidden) {
 		t.Fatalf("no token: %v", err)
 	}
 	other, _ := security.Sign(key, "4,020c18c0eb", s.now())
-	if _, err := w.PutFrom(ctx, hostPort(s), "4,010c18c0eb", a, data, client.UploadOptions{JWT: other}); client.StatusCode(err) != http.StatusUnauthorized {
+	if _, err := w.PutFrom(ctx, hostPort(s), "4,010c18c0eb", a, data, nil, client.UploadOptions{JWT: other}); client.StatusCode(err) != http.StatusUnauthorized {
 		t.Fatalf("token for another fid: %v", err)
 	}
 	good, _ := security.Sign(key, "4,010c18c0eb", s.now())
-	if _, err := w.PutFrom(ctx, hostPort(s), "4,010c18c0eb", a, data, client.UploadOptions{JWT: good}); err != nil {
+	if _, err := w.PutFrom(ctx, hostPort(s), "4,010c18c0eb", a, data, nil, client.UploadOptions{JWT: good}); err != nil {
 		t.Fatalf("good token: %v", err)
 	}
 	if n := s.localPuts.Load(); n != 1 {
@@ -340,7 +346,7 @@ func TestLocalPutReplicatedGoesToHTTP(t *testing.T) {
 	w := client.NewChunkWriter(1)
 	defer w.Close()
 	for i := 0; i < 2; i++ {
-		_, err := w.PutFrom(context.Background(), hostPort(s), "6,010c18c0eb", a, a.Bytes()[:100], client.UploadOptions{})
+		_, err := w.PutFrom(context.Background(), hostPort(s), "6,010c18c0eb", a, a.Bytes()[:100], nil, client.UploadOptions{})
 		if client.StatusCode(err) != http.StatusInternalServerError || !strings.Contains(err.Error(), "replication failed") {
 			t.Fatalf("upload %d to a replicated volume: %v, want the PUT's replication error", i, err)
 		}
@@ -393,13 +399,22 @@ func FuzzLocalPut(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer m.Close()
-	f.Add(uint64(0), uint32(1000), "3,01637037d6", "", "", "", uint64(0), false)
-	f.Add(uint64(4096), uint32(20000), "3,02637037d6", "3d", "a.txt", "text/plain", uint64(1700000000), true)
-	f.Add(uint64(65530), uint32(10), "3,03637037d6", "", "", "", uint64(0), false)
-	f.Add(uint64(1<<63), uint32(1<<31), "3/04637037d6/x.bin", "99y", "", "image/png", uint64(1<<63), false)
-	f.Add(uint64(0), uint32(0), "9,01637037d6", "", "", "", uint64(0), false)
-	f.Fuzz(func(t *testing.T, off uint64, n uint32, fid, ttl, name, mime string, ts uint64, fsync bool) {
+	f.Add(uint64(0), uint32(1000), "3,01637037d6", "", "", "", uint64(0), false, false)
+	f.Add(uint64(4096), uint32(20000), "3,02637037d6", "3d", "a.txt", "text/plain", uint64(1700000000), true, true)
+	f.Add(uint64(65530), uint32(10), "3,03637037d6", "", "", "", uint64(0), false, true)
+	f.Add(uint64(1<<63), uint32(1<<31), "3/04637037d6/x.bin", "99y", "", "image/png", uint64(1<<63), false, true)
+	f.Add(uint64(0), uint32(0), "9,01637037d6", "", "", "", uint64(0), false, false)
+	f.Add(uint64(100), uint32(30000), "3,05637037d6", "", "", "", uint64(0), false, true)
+	f.Fuzz(func(t *testing.T, off uint64, n uint32, fid, ttl, name, mime string, ts uint64, fsync, withCRC bool) {
 		p := localput.Put{Offset: off, Length: n, Fid: fid, TTL: ttl, Name: name, Mime: mime, Timestamp: ts, Fsync: fsync}
+		if withCRC {
+			// The client's sum of the bytes it names (any when they lie
+			// outside the arena: the server refuses those first).
+			p.HasCRC, p.CRC = true, 0x5eed
+			if off <= uint64(len(a.Bytes())) && uint64(n) <= uint64(len(a.Bytes()))-off {
+				p.CRC = needle.CRC(a.Bytes()[off : off+uint64(n)])
+			}
+		}
 		r := s.localPut(context.Background(), m, p)
 		if r.Status/100 != 2 {
 			if r.Error == "" {

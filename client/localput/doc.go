@@ -13,8 +13,12 @@
 // to store, never sees HTTP, and never trusts a client's memory beyond
 // reading it: a Mapping is only made of a memfd sealed against shrinking
 // and growing, so the client cannot make the server fault (SIGBUS) by
-// truncating it, and a client that changes bytes during an upload only
-// spoils its own needle (the server checksums what it writes).
+// truncating it. The needle's checksum is end to end: the client
+// computes the CRC-32C of the bytes it means to send while it fills its
+// buffer (they are in its CPU's cache then) and the Put carries it, so
+// the server stores it without reading the bytes twice. A client that
+// changes its buffer afterwards, or gives a wrong CRC, only spoils its own
+// needle (every read of it fails its check), never another's.
 //
 // # Frames
 //
@@ -33,11 +37,12 @@
 //	Put (KindPut, client -> server):
 //	  0   4    body length
 //	  4   1    kind = 2
-//	  5   1    flags: bit 0 fsync
+//	  5   1    flags: bit 0 fsync, bit 1 crc given
 //	  6   8    offset of the data in the arena
 //	  14  4    length of the data
 //	  18  8    last-modified time, unix seconds (0: the server's now)
-//	  26  1+n  fid ("3,01637037d6")
+//	  26  4    CRC-32C (Castagnoli) of the data when crc given, else 0
+//	  30  1+n  fid ("3,01637037d6")
 //	  ..  1+n  ttl ("" or "3d" as ?ttl=)
 //	  ..  2+n  jwt ("" when the cluster does not sign writes)
 //	  ..  1+n  name ("": the fid, as a raw PUT names its needle)

@@ -24,14 +24,17 @@ const (
 	MaxBody = 64 << 10
 	// helloBodyLen is kind, version and arena size.
 	helloBodyLen = 1 + 1 + 8
-	// putFixedLen is kind, flags, offset, length and time.
-	putFixedLen = 1 + 1 + 8 + 4 + 8
+	// putFixedLen is kind, flags, offset, length, time and CRC.
+	putFixedLen = 1 + 1 + 8 + 4 + 8 + 4
 	// replyFixedLen is kind, status and size.
 	replyFixedLen = 1 + 2 + 4
 	// HelloLen is a whole Hello frame.
 	HelloLen = headerLen + helloBodyLen
 
 	flagFsync = 1 << 0
+	// flagCRC says the Put's CRC field holds the data's checksum; without
+	// it the field is zero.
+	flagCRC = 1 << 1
 
 	maxShort = 1<<8 - 1  // strings with a 1-byte length
 	maxLong  = 1<<16 - 1 // strings with a 2-byte length
@@ -60,11 +63,15 @@ type Put struct {
 	Offset    uint64
 	Length    uint32
 	Timestamp uint64 // unix seconds; 0: the server's now
-	Fid       string
-	TTL       string
-	JWT       string
-	Name      string
-	Mime      string
+	// HasCRC says CRC is the CRC-32C (Castagnoli) of the Length bytes,
+	// computed by the client as it filled them; without it CRC is 0.
+	HasCRC bool
+	CRC    uint32
+	Fid    string
+	TTL    string
+	JWT    string
+	Name   string
+	Mime   string
 }
 
 // Reply answers a Hello or a Put.
@@ -97,10 +104,16 @@ func AppendPut(b []byte, p Put) ([]byte, error) {
 	if p.Fsync {
 		flags |= flagFsync
 	}
+	crc := uint32(0)
+	if p.HasCRC {
+		flags |= flagCRC
+		crc = p.CRC
+	}
 	b = append(b, KindPut, flags)
 	b = binary.BigEndian.AppendUint64(b, p.Offset)
 	b = binary.BigEndian.AppendUint32(b, p.Length)
 	b = binary.BigEndian.AppendUint64(b, p.Timestamp)
+	b = binary.BigEndian.AppendUint32(b, crc)
 	b = appendShort(b, p.Fid)
 	b = appendShort(b, p.TTL)
 	b = appendLong(b, p.JWT)
@@ -184,6 +197,7 @@ func DecodePut(body []byte) (Put, error) {
 	var p Put
 	if flags != nil {
 		p.Fsync = flags[0]&flagFsync != 0
+		p.HasCRC = flags[0]&flagCRC != 0
 	}
 	if b := d.fixed(8); b != nil {
 		p.Offset = binary.BigEndian.Uint64(b)
@@ -194,6 +208,9 @@ func DecodePut(body []byte) (Put, error) {
 	if b := d.fixed(8); b != nil {
 		p.Timestamp = binary.BigEndian.Uint64(b)
 	}
+	if b := d.fixed(4); b != nil {
+		p.CRC = binary.BigEndian.Uint32(b)
+	}
 	p.Fid = d.short()
 	p.TTL = d.short()
 	p.JWT = d.long()
@@ -201,6 +218,10 @@ func DecodePut(body []byte) (Put, error) {
 	p.Mime = d.short()
 	if err := d.done("put"); err != nil {
 		return Put{}, err
+	}
+	if !p.HasCRC && p.CRC != 0 {
+		// One encoding per Put: a checksum without its flag is damage.
+		return Put{}, fmt.Errorf("%w: put crc %08x without its flag", ErrCorrupt, p.CRC)
 	}
 	return p, nil
 }

@@ -8,27 +8,57 @@ import (
 )
 
 func TestPutRoundTrip(t *testing.T) {
-	want := Put{Fsync: true, Offset: 1 << 40, Length: 4 << 20, Timestamp: 1700000000,
-		Fid: "3,01637037d6", TTL: "3d", JWT: strings.Repeat("j", 1000), Name: "a.txt", Mime: "text/plain"}
-	b, err := AppendPut(nil, want)
+	for _, want := range []Put{
+		{Fsync: true, Offset: 1 << 40, Length: 4 << 20, Timestamp: 1700000000,
+			Fid: "3,01637037d6", TTL: "3d", JWT: strings.Repeat("j", 1000), Name: "a.txt", Mime: "text/plain"},
+		{Offset: 7, Length: 9, Fid: "1,02", HasCRC: true, CRC: 0xe3069283},
+		{Fsync: true, Offset: 7, Length: 0, Fid: "1,02", HasCRC: true}, // the CRC of nothing is 0
+	} {
+		b, err := AppendPut(nil, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind, body, rest, err := SplitFrame(b)
+		if err != nil || kind != KindPut || len(rest) != 0 {
+			t.Fatalf("split: kind %d rest %d err %v", kind, len(rest), err)
+		}
+		got, err := DecodePut(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("got %+v\nwant %+v", got, want)
+		}
+		// ReadFrame sees the same frame from a stream.
+		k2, body2, _, err := ReadFrame(bytes.NewReader(b), nil)
+		if err != nil || k2 != KindPut || !bytes.Equal(body2, body) {
+			t.Fatalf("ReadFrame: kind %d err %v", k2, err)
+		}
+	}
+}
+
+// The CRC sits at its place in the byte table, big-endian, with its flag;
+// a Put without the flag carries a zero field whatever CRC says.
+func TestPutCRCLayout(t *testing.T) {
+	b, err := AppendPut(nil, Put{Fsync: true, Length: 3, Fid: "1,02", HasCRC: true, CRC: 0x01020304})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kind, body, rest, err := SplitFrame(b)
-	if err != nil || kind != KindPut || len(rest) != 0 {
-		t.Fatalf("split: kind %d rest %d err %v", kind, len(rest), err)
+	if b[5] != flagFsync|flagCRC || !bytes.Equal(b[26:30], []byte{1, 2, 3, 4}) || b[30] != 4 || string(b[31:35]) != "1,02" {
+		t.Fatalf("frame % x: flags or crc or fid not where the table says", b)
 	}
-	got, err := DecodePut(body)
+	b, err = AppendPut(nil, Put{Length: 3, Fid: "1,02", CRC: 0x01020304})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != want {
-		t.Fatalf("got %+v\nwant %+v", got, want)
+	if b[5] != 0 || !bytes.Equal(b[26:30], []byte{0, 0, 0, 0}) {
+		t.Fatalf("frame % x: a crc not given was sent", b)
 	}
-	// ReadFrame sees the same frame from a stream.
-	k2, body2, _, err := ReadFrame(bytes.NewReader(b), nil)
-	if err != nil || k2 != KindPut || !bytes.Equal(body2, body) {
-		t.Fatalf("ReadFrame: kind %d err %v", k2, err)
+	// A non-zero field without the flag does not decode.
+	b[29] = 1
+	_, body, _, _ := SplitFrame(b)
+	if _, err := DecodePut(body); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("crc without its flag: err %v", err)
 	}
 }
 
@@ -102,6 +132,10 @@ func TestDecodeRejectsDamage(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	put, _ := AppendPut(nil, Put{Fsync: true, Offset: 8, Length: 4096, Timestamp: 9, Fid: "3,01637037d6", TTL: "1m", JWT: "a.b.c", Name: "x", Mime: "text/plain"})
 	f.Add(put)
+	put, _ = AppendPut(nil, Put{Offset: 1 << 22, Length: 4 << 20, Fid: "7,0102", HasCRC: true, CRC: 0xdeadbeef})
+	f.Add(put)
+	put, _ = AppendPut(nil, Put{Fsync: true, Length: 1, Fid: "7,0102", HasCRC: true, CRC: 0})
+	f.Add(put)
 	f.Add(AppendReply(nil, Reply{Status: 201, Size: 7, ETag: "e", Name: "n", Mime: "m", Error: "boom"}))
 	f.Add(AppendHello(nil, Hello{Version: 1, ArenaSize: 1 << 25}))
 	f.Add([]byte{0, 0, 0, 1, 2})
@@ -121,7 +155,7 @@ func FuzzDecode(f *testing.F) {
 			if err != nil {
 				t.Fatalf("decoded put does not encode: %v", err)
 			}
-			if _, body2, _, _ := SplitFrame(again); body[0]&^flagFsync == 0 && !bytes.Equal(body2, body) {
+			if _, body2, _, _ := SplitFrame(again); body[0]&^(flagFsync|flagCRC) == 0 && !bytes.Equal(body2, body) {
 				t.Fatalf("put re-encodes differently")
 			}
 		case KindReply:
