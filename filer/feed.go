@@ -106,17 +106,24 @@ func (f *Filer) recordEvent(ctx context.Context, old, e *Entry, deleteChunks boo
 		ev.NewEntry = ToPB(e)
 		ev.NewParentPath = Dir(e.FullPath)
 	}
-	b, err := proto.Marshal(ev)
+	stored, err := encodeStored(ev)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
 	key := f.keys.next(eventPrefix, now)
-	if err := f.store.KvPut(ctx, key, b); err != nil {
+	if err := f.store.KvPut(ctx, key, stored); err != nil {
 		return fmt.Errorf("record event: %w", err)
 	}
 	if p := pendingFrom(ctx); p != nil {
+		// The log keeps the whole event for the followers caught up.
+		whole := stored
+		if ev.GetOldEntry().GetContent() != nil || ev.GetNewEntry().GetContent() != nil {
+			if whole, err = proto.Marshal(ev); err != nil {
+				return fmt.Errorf("encode event: %w", err)
+			}
+		}
 		f.feed.log.record(key)
-		p.add(&loggedEvent{key: key, ts: time.Unix(0, ev.TsNs), raw: b, meta: metaOf(ev)})
+		p.add(&loggedEvent{key: key, ts: time.Unix(0, ev.TsNs), raw: whole, meta: metaOf(ev)})
 	}
 	return nil
 }

@@ -322,6 +322,11 @@ func (f *Filer) eventAt(ctx context.Context, k feedKey) (raw []byte, meta eventM
 	if err != nil {
 		return nil, meta, nil, err
 	}
+	if f.restoreContent(ctx, ev) {
+		if raw, err = proto.Marshal(ev); err != nil {
+			return nil, meta, nil, err
+		}
+	}
 	return raw, metaOf(ev), func() (*pb.EntryEvent, error) { return ev, nil }, nil
 }
 

@@ -3,6 +3,7 @@ package filer_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -329,4 +330,84 @@ func TestFollowHandOverKeepsPathOrder(t *testing.T) {
 	follow(t, f, start, &v, nil)
 	waitCount(t, ctx, "follower", &v, 2)
 	v.check(t, "follower", []string{"/q/p"}, 2)
+}
+
+// The store keeps events without inline content; a follower of the same
+// filer caught up gets whole events from its log, and a follower reading
+// the store back (another filer on the store, or this one after a
+// restart) gets a new entry's content when the entry still holds those
+// bytes, else the event marked new_content_omitted.
+func TestStoredEventsLeaveOutContent(t *testing.T) {
+	c := filertest.Start(t, 1, 8)
+	s := newStore(t)
+	f := newFiler(t, c, s, "f1")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	type seen struct {
+		path, content, oldContent string
+		newOmitted, oldOmitted    bool
+	}
+	collect := func(f *filer.Filer, n int) []seen {
+		var got []seen
+		fctx, stop := context.WithCancel(ctx)
+		defer stop()
+		f.Follow(fctx, filer.FollowOptions{Since: start}, func(ev *pb.EntryEvent) error {
+			if ev.GetNewEntry().GetIsDirectory() {
+				return nil
+			}
+			got = append(got, seen{ev.GetNewEntry().GetFullPath(), string(ev.GetNewEntry().GetContent()),
+				string(ev.GetOldEntry().GetContent()), ev.NewContentOmitted, ev.OldContentOmitted})
+			if len(got) == n {
+				stop()
+			}
+			return nil
+		})
+		return got
+	}
+	live := make(chan []seen, 1)
+	go func() { live <- collect(f, 4) }()
+	save := func(p, content string) {
+		t.Helper()
+		if err := f.SaveEntry(ctx, &filer.Entry{FullPath: p, Mode: 0o644, FileSize: uint64(len(content)), Content: []byte(content)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("/c/x", "first")
+	save("/c/x", "second")
+	save("/c/y", "third")
+	if _, err := f.Rename(ctx, "/c/y", "/c/z"); err != nil {
+		t.Fatal(err)
+	}
+	// What the store holds: no content, marked, with the new content's CRC.
+	err := s.KvScan(ctx, []byte("ev/"), nil, 0, func(_, v []byte) bool {
+		ev, err := filer.DecodeEvent(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.GetNewEntry().GetContent()) > 0 || len(ev.GetOldEntry().GetContent()) > 0 {
+			t.Errorf("stored event of %s holds content", ev.GetNewEntry().GetFullPath())
+		}
+		if !ev.GetNewEntry().GetIsDirectory() && (!ev.NewContentOmitted || ev.NewContentCrc32C == 0) {
+			t.Errorf("stored event of %s is not marked", ev.GetNewEntry().GetFullPath())
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []seen{{"/c/x", "first", "", false, false}, {"/c/x", "second", "first", false, false},
+		{"/c/y", "third", "", false, false}, {"/c/z", "third", "third", false, false}}
+	if got := <-live; !slices.Equal(got, want) {
+		t.Errorf("live follower got %+v, want %+v", got, want)
+	}
+	// Another filer reads the events back from the store: /c/x's first
+	// version and /c/y (moved away) are no longer in an entry, so their
+	// events stay marked; the others get the content their entries hold.
+	other := newFiler(t, c, s, "f2")
+	want = []seen{{"/c/x", "", "", true, false}, {"/c/x", "second", "", false, true},
+		{"/c/y", "", "", true, false}, {"/c/z", "third", "", false, true}}
+	if got := collect(other, 4); !slices.Equal(got, want) {
+		t.Errorf("follower reading the store got %+v, want %+v", got, want)
+	}
 }

@@ -371,9 +371,19 @@ type EntryEvent struct {
 	DeleteChunks bool `protobuf:"varint,5,opt,name=delete_chunks,json=deleteChunks,proto3" json:"delete_chunks,omitempty"`
 	// signatures lists the filers that already applied the event, so a
 	// filer following another does not apply its own changes twice.
-	Signatures    []int32 `protobuf:"varint,6,rep,packed,name=signatures,proto3" json:"signatures,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Signatures []int32 `protobuf:"varint,6,rep,packed,name=signatures,proto3" json:"signatures,omitempty"`
+	// The store keeps events without the inline content of their entries
+	// (new_entry's is in the entry itself). A follower reading an event
+	// back from the store gets new_entry's content again when the entry
+	// at that path still holds the same bytes (new_content_crc32c, the
+	// CRC-32C of the content); otherwise the content is left out and
+	// new_content_omitted says so. old_content_omitted: old_entry had
+	// inline content, left out. Events delivered live carry everything.
+	OldContentOmitted bool   `protobuf:"varint,7,opt,name=old_content_omitted,json=oldContentOmitted,proto3" json:"old_content_omitted,omitempty"`
+	NewContentOmitted bool   `protobuf:"varint,8,opt,name=new_content_omitted,json=newContentOmitted,proto3" json:"new_content_omitted,omitempty"`
+	NewContentCrc32C  uint32 `protobuf:"fixed32,9,opt,name=new_content_crc32c,json=newContentCrc32c,proto3" json:"new_content_crc32c,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *EntryEvent) Reset() {
@@ -448,6 +458,27 @@ func (x *EntryEvent) GetSignatures() []int32 {
 	return nil
 }
 
+func (x *EntryEvent) GetOldContentOmitted() bool {
+	if x != nil {
+		return x.OldContentOmitted
+	}
+	return false
+}
+
+func (x *EntryEvent) GetNewContentOmitted() bool {
+	if x != nil {
+		return x.NewContentOmitted
+	}
+	return false
+}
+
+func (x *EntryEvent) GetNewContentCrc32C() uint32 {
+	if x != nil {
+		return x.NewContentCrc32C
+	}
+	return 0
+}
+
 var File_filer_proto protoreflect.FileDescriptor
 
 const file_filer_proto_rawDesc = "" +
@@ -490,7 +521,7 @@ const file_filer_proto_rawDesc = "" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\x12$\n" +
 	"\x0emodified_ts_ns\x18\x04 \x01(\x03R\fmodifiedTsNs\x12\x13\n" +
 	"\x05e_tag\x18\x05 \x01(\tR\x04eTag\x12*\n" +
-	"\x11is_chunk_manifest\x18\v \x01(\bR\x0fisChunkManifest\"\xe8\x01\n" +
+	"\x11is_chunk_manifest\x18\v \x01(\bR\x0fisChunkManifest\"\xf6\x02\n" +
 	"\n" +
 	"EntryEvent\x12\x13\n" +
 	"\x05ts_ns\x18\x01 \x01(\x03R\x04tsNs\x12+\n" +
@@ -500,7 +531,10 @@ const file_filer_proto_rawDesc = "" +
 	"\rdelete_chunks\x18\x05 \x01(\bR\fdeleteChunks\x12\x1e\n" +
 	"\n" +
 	"signatures\x18\x06 \x03(\x05R\n" +
-	"signaturesB\x14Z\x12weedfs.dev/weed/pbb\x06proto3"
+	"signatures\x12.\n" +
+	"\x13old_content_omitted\x18\a \x01(\bR\x11oldContentOmitted\x12.\n" +
+	"\x13new_content_omitted\x18\b \x01(\bR\x11newContentOmitted\x12,\n" +
+	"\x12new_content_crc32c\x18\t \x01(\aR\x10newContentCrc32cB\x14Z\x12weedfs.dev/weed/pbb\x06proto3"
 
 var (
 	file_filer_proto_rawDescOnce sync.Once
