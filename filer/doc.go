@@ -19,8 +19,19 @@
 //	"dq/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> fid list: chunks to delete
 //	"up/"  + filer id + "/" + start ns (hex) + "-" + seq (hex) -> fid list: a reservation of fids
 //	"uu/"  + filer id + "/" + the same suffix + "/" + fid     -> empty: an entry holds this reserved fid
-//	"ev/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> pb.EntryEvent: the change feed
+//	"ev/"  + ts (8 bytes BE unix ns) + seq (8 bytes BE)   -> pb.EntryEvent without inline content: the change feed
 //	"sb/"  + filer id                                       -> empty: written synced before queued chunks are deleted
+//
+// # Change feed
+//
+// Every namespace change records a pb.EntryEvent in the same transaction,
+// so the feed is as durable as the change. The stored event leaves out
+// the inline content of its entries (feed_content.go); once the
+// transaction commits, the whole event is published to an in-memory log
+// of this filer's recent events (feed_log.go), from which followers that
+// are caught up read it; they read the store only to catch up from an old
+// time and, every feedLookBack, for events of other filers sharing the
+// store. Follow documents the order followers see.
 //
 // A fid list is the fids joined by '\n' (a fid is "<volume>,<key><cookie>"
 // in hex and never holds a newline); see encodeFids and decodeFids. The

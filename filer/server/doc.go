@@ -10,12 +10,16 @@
 //
 // # Change feed stream
 //
-// GET /internal/events?since=<unix ns>&prefix=/dir&heartbeat=<seconds>
+// GET /internal/events?since=<unix ns>&prefix=/dir&heartbeat=<seconds>[&signature=<int32>]
 // answers 200 with Content-Type application/x-weed-events and a body of
 // frames, each a uvarint length followed by that many bytes of a
 // protobuf pb.EntryEvent. A heartbeat is an event with only ts_ns set,
-// sent when nothing else was for heartbeat seconds (default 5). The stream
-// ends when the client goes away or the server stops.
+// sent when nothing else was for heartbeat seconds (default 5). With
+// signature=S, events whose signatures hold S are left out: the changes a
+// mount made itself with the same signature on its /internal/mount/
+// writes. Frames go out when the filer has sent every event it has (a
+// burst shares writes). The stream ends when the client goes away or the
+// server stops.
 //
 // The path /internal/events is reserved: a file there cannot be read
 // through the HTTP API.
