@@ -454,14 +454,21 @@ func TestRestartDeletesChunksOfUploadsInFlight(t *testing.T) {
 		}
 		return true
 	})
-	stored := 0
-	for _, fid := range inflight {
-		if c.BlobExists(t, fid) {
-			stored++
+	// The reader is drained once the three whole chunks are cut; their
+	// uploads may still be on their way.
+	stored := func() int {
+		n := 0
+		for _, fid := range inflight {
+			if c.BlobExists(t, fid) {
+				n++
+			}
 		}
+		return n
 	}
-	if stored < 3 {
-		t.Fatalf("%d fids of the reservation record are stored, want the 3 chunks sent", stored)
+	for wait := time.Now().Add(10 * time.Second); stored() < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(wait) {
+			t.Fatalf("%d fids of the reservation record are stored, want the 3 chunks sent", stored())
+		}
 	}
 	s.SetDown(true)
 	close(r.release)
