@@ -55,7 +55,7 @@ func wantCRC(t *testing.T, what string, w *wbuf, known bool) {
 // writes, from any start in the chunk; an overwrite or a write before
 // its start loses it for good; a hole starts a new buffer with its own.
 func TestWriteBufferCRC(t *testing.T) {
-	const cs = 64 << 10
+	const cs = 1 << 20
 	fsys := crcFS(t, cs)
 	f := newOpenFile(fsys, &filer.Entry{FullPath: "/crc"})
 	rng := rand.New(rand.NewPCG(21, 1))
@@ -71,7 +71,7 @@ func TestWriteBufferCRC(t *testing.T) {
 
 	// In order from 100 into the second chunk, pieces of odd sizes.
 	off := int64(cs + 100)
-	for _, n := range []int{1, 4095, 7, 20000} {
+	for _, n := range []int{1, 4095, 7, 20000, fillPiece, 3*fillPiece + 5, 1} {
 		f.write(bytesOf(n), off)
 		off += int64(n)
 		wantCRC(t, "in-order writes", f.active, true)
@@ -164,5 +164,41 @@ func TestUploadsWithRunningCRCReadBack(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%d chunks read back differ from the %d bytes written", len(chunks), len(want))
+	}
+}
+
+// BenchmarkWriteBufferFill is the copy of one 1 MiB FUSE write into a
+// write buffer with its running CRC, against the copy alone. Buffers
+// rotate through 64 MiB, cold as the mount's are.
+//
+//	go test -run XXX -bench WriteBufferFill -benchtime 2000x ./mount
+func BenchmarkWriteBufferFill(b *testing.B) {
+	const size, span = 1 << 20, 64 << 20
+	dst := make([]byte, span)
+	src := make([]byte, size)
+	rand.NewChaCha8([32]byte{1}).Read(src)
+	for i := range dst {
+		dst[i] = byte(i)
+	}
+	for _, c := range []struct {
+		name string
+		fill func(w *wbuf, in int64, p []byte)
+	}{
+		{"copy", func(w *wbuf, in int64, p []byte) { copy(w.data[in:], p) }},
+		{"copy-then-sum", func(w *wbuf, in int64, p []byte) {
+			copy(w.data[in:], p)
+			w.crc = needle.UpdateCRC(w.crc, w.data[in:in+int64(len(p))])
+		}},
+		{"fill", (*wbuf).fill},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(size)
+			at := 0
+			for b.Loop() {
+				w := &wbuf{data: dst[at : at+size]}
+				c.fill(w, 0, src)
+				at = (at + size) % span
+			}
+		})
 	}
 }

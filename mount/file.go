@@ -19,7 +19,7 @@ type wbuf struct {
 	data       []byte
 	start, end int64
 	// crc is the CRC-32C of data[start:end), summed as in-order writes
-	// copied the bytes in (buffers.go, sum), unless crcLost: a write that
+	// copied the bytes in (buffers.go, fill), unless crcLost: a write that
 	// did not start at end (an overwrite, one before start) lost it.
 	crc     uint32
 	crcLost bool
@@ -114,8 +114,7 @@ func (f *openFile) write(data []byte, off int64) {
 			f.fsys.registerActive(f)
 		}
 		a := f.active
-		copy(a.data[in:in+n], data[:n])
-		a.sum(in, n) // now, while the bytes are in this core's cache
+		a.fill(in, data[:n]) // copies, and sums while the bytes are in cache
 		a.start = min(a.start, in)
 		a.end = max(a.end, in+n)
 		if end := uint64(off + n); end > f.entry.FileSize {
