@@ -83,24 +83,13 @@ func (fsys *FS) followOnce(ctx context.Context, since time.Time, reconnect bool)
 		fsys.meta.clear()
 	}
 	fsys.meta.setLive(true)
-	// A watchdog ends a stream that stopped sending heartbeats.
-	alive := make(chan struct{}, 1)
-	go func() {
-		t := time.NewTimer(feedSilence)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-alive:
-				t.Reset(feedSilence)
-			case <-t.C:
-				fsys.meta.setLive(false)
-				cancel()
-				return
-			}
-		}
-	}()
+	// A watchdog ends a stream that stopped sending heartbeats. Each
+	// event pushes it back (a timer reset: no goroutine woken).
+	watchdog := time.AfterFunc(feedSilence, func() {
+		fsys.meta.setLive(false)
+		cancel()
+	})
+	defer watchdog.Stop()
 	r := bufio.NewReader(resp.Body)
 	last := since
 	for {
@@ -108,10 +97,7 @@ func (fsys *FS) followOnce(ctx context.Context, since time.Time, reconnect bool)
 		if err != nil {
 			return last, err
 		}
-		select {
-		case alive <- struct{}{}:
-		default:
-		}
+		watchdog.Reset(feedSilence)
 		fsys.stats.add("feed event")
 		if ts := time.Unix(0, ev.TsNs); ts.After(last) {
 			last = ts

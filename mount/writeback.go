@@ -39,6 +39,9 @@ type pendingSave struct {
 	busy bool // a worker is saving it
 	dead bool // replaced by a newer version before it was saved
 	next *pendingSave
+	// folded are the versions this one replaced before they were saved:
+	// they end with it (finish).
+	folded []*pendingSave
 }
 
 // writeBack saves entries, newest version per node, several at once: the
@@ -54,8 +57,15 @@ type writeBack struct {
 	byPath map[string]*pendingSave
 	// queue holds the saves to start; dead and busy ones are skipped
 	// when met.
-	queue   []*pendingSave
+	queue []*pendingSave
+	// wake asks the loop to look at the queue now; timer wakes it when
+	// the next delayed save is due (at armed, zero when not armed). A
+	// delayed save arms the timer without waking the loop: a file
+	// created and closed within writeBackDelay (its close saves it) costs
+	// the loop nothing.
 	wake    chan struct{}
+	timer   *time.Timer
+	armed   time.Time
 	idle    *sync.Cond // signalled when a save ends
 	running int
 	// saves counts finished saves, so a lookup can tell that one ended
@@ -66,6 +76,8 @@ type writeBack struct {
 func newWriteBack(fsys *FS) *writeBack {
 	w := &writeBack{fsys: fsys, byNode: map[*node]*pendingSave{}, byPath: map[string]*pendingSave{}, wake: make(chan struct{}, 1)}
 	w.idle = sync.NewCond(&w.mu)
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
 	return w
 }
 
@@ -99,11 +111,28 @@ func (w *writeBack) enqueue(n *node, e *filer.Entry, now, durable bool) *pending
 	w.byNode[n] = p
 	w.byPath[p.path] = p
 	w.queue = append(w.queue, p)
+	if now {
+		w.poke()
+	} else {
+		w.arm(p.due)
+	}
+	return p
+}
+
+// poke wakes the loop. w.mu is held.
+func (w *writeBack) poke() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	return p
+}
+
+// arm makes the loop wake by t. w.mu is held.
+func (w *writeBack) arm(t time.Time) {
+	if w.armed.IsZero() || t.Before(w.armed) {
+		w.armed = t
+		w.timer.Reset(time.Until(t))
+	}
 }
 
 // saveNow records e as the node's newest entry and saves it at once,
@@ -145,10 +174,7 @@ func (w *writeBack) hurry(n *node) *pendingSave {
 	}
 	if now := time.Now(); p.due.After(now) {
 		p.due = now
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+		w.poke()
 	}
 	return p
 }
@@ -160,11 +186,17 @@ func (w *writeBack) fold(old, p *pendingSave) {
 	if w.byPath[old.path] == old {
 		delete(w.byPath, old.path)
 	}
-	go func() {
-		<-p.done
-		old.err = p.err
-		close(old.done)
-	}()
+	p.folded = append(p.folded, old)
+}
+
+// finish ends p, and the versions it replaced, with err. w.mu is held.
+func finish(p *pendingSave, err error) {
+	p.err = err
+	close(p.done)
+	for _, old := range p.folded {
+		finish(old, err)
+	}
+	p.folded = nil
 }
 
 // saved returns how many saves have finished.
@@ -211,8 +243,7 @@ func (w *writeBack) run(ctx context.Context) {
 		}()
 	}
 	defer func() { close(jobs); wg.Wait() }()
-	t := time.NewTimer(writeBackDelay)
-	defer t.Stop()
+	defer w.timer.Stop()
 	for {
 		for _, p := range w.due(false) {
 			select {
@@ -221,12 +252,11 @@ func (w *writeBack) run(ctx context.Context) {
 				return
 			}
 		}
-		t.Reset(writeBackDelay)
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.wake:
-		case <-t.C:
+		case <-w.timer.C:
 		}
 	}
 }
@@ -237,16 +267,24 @@ func (w *writeBack) due(now bool) []*pendingSave {
 	defer w.mu.Unlock()
 	var out, wait []*pendingSave
 	t := time.Now()
+	if !now {
+		w.armed = time.Time{} // the loop is here: re-armed below
+	}
 	// The queue is short (files created in the last writeBackDelay, and
 	// changes whose syscall waits), and not in due order: scan it all.
 	for _, p := range w.queue {
 		if p.dead || p.busy || w.byNode[p.n] != p {
 			continue
 		}
-		if (!now && t.Before(p.due)) || w.byPath[filer.Dir(p.path)] != nil {
-			// Not yet; or its folder is not saved yet: saved first, as
-			// the filer would make the folder itself, with other
-			// attributes.
+		if !now && t.Before(p.due) {
+			wait = append(wait, p)
+			w.arm(p.due)
+			continue
+		}
+		if w.byPath[filer.Dir(p.path)] != nil {
+			// Its folder is not saved yet: saved first, as the filer
+			// would make the folder itself, with other attributes (the
+			// folder's save pokes the loop).
 			wait = append(wait, p)
 			continue
 		}
@@ -277,8 +315,7 @@ func (w *writeBack) save(p *pendingSave) {
 		if w.byPath[p.path] == p {
 			delete(w.byPath, p.path)
 		}
-		p.err = err
-		close(p.done)
+		finish(p, err)
 	case err != nil && w.fsys.ctx.Err() == nil && errno(err) == syscall.EIO:
 		// The filer is away: the syscall waiting learns it (EIO), and a
 		// copy is kept and tried again later, unless a newer version
@@ -289,19 +326,21 @@ func (w *writeBack) save(p *pendingSave) {
 			w.byPath[p.path] = r
 		}
 		w.queue = append(w.queue, r)
-		p.err = err
-		close(p.done)
+		w.arm(r.due)
+		finish(p, err)
 		w.fsys.log.Warn("metadata save failed, will retry", "path", p.path, "err", err)
 	default:
 		delete(w.byNode, p.n)
 		if w.byPath[p.path] == p {
 			delete(w.byPath, p.path)
 		}
-		p.err = err
-		close(p.done)
+		finish(p, err)
 		if err != nil {
 			w.fsys.log.Warn("metadata save failed", "path", p.path, "err", err)
 		}
+	}
+	if len(w.queue) > 0 {
+		w.poke() // saves waiting for this one, or the next version
 	}
 	w.idle.Broadcast()
 	w.mu.Unlock()
