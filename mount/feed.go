@@ -62,7 +62,7 @@ func (fsys *FS) followOnce(ctx context.Context, since time.Time, reconnect bool)
 		"since":     {strconv.FormatInt(since.UnixNano(), 10)},
 		"heartbeat": {strconv.FormatFloat(feedHeartbeat.Seconds(), 'f', -1, 64)},
 		// This mount's own changes are left out.
-		signatureParam: {strconv.FormatInt(int64(fsys.filer.signature), 10)},
+		server.SignatureParam: {strconv.FormatInt(int64(fsys.filer.signature), 10)},
 	}
 	if fsys.root != "/" {
 		q.Set("prefix", fsys.root)
@@ -98,7 +98,6 @@ func (fsys *FS) followOnce(ctx context.Context, since time.Time, reconnect bool)
 			return last, err
 		}
 		watchdog.Reset(feedSilence)
-		fsys.stats.add("feed event")
 		if ts := time.Unix(0, ev.TsNs); ts.After(last) {
 			last = ts
 		}
@@ -123,6 +122,7 @@ func (fsys *FS) apply(ev *pb.EntryEvent) {
 	if oldE == nil && newE == nil {
 		return // a heartbeat, or elsewhere
 	}
+	fsys.stats.add("feed event")
 	staged := func(p string) bool { return fsys.wb.get(p) != nil }
 	for _, p := range fsys.meta.applyEvent(oldE, newE, staged) {
 		if newE != nil && p == newE.FullPath {

@@ -47,10 +47,6 @@ type filerClient struct {
 	signature int32
 }
 
-// signatureParam is the query parameter carrying the signature
-// (server.SignatureParam of the filer).
-const signatureParam = "signature"
-
 func newFilerClient(addr string, hc *http.Client, timeout time.Duration, stats *opStats) *filerClient {
 	sig := int32(0)
 	for sig == 0 {
@@ -75,7 +71,7 @@ func (c *filerClient) do(ctx context.Context, method, op string, q url.Values, b
 		if q == nil {
 			q = url.Values{}
 		}
-		q.Set(signatureParam, strconv.FormatInt(int64(c.signature), 10))
+		q.Set(server.SignatureParam, strconv.FormatInt(int64(c.signature), 10))
 	}
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -294,7 +290,7 @@ const maxIdleSaveConns = 32
 
 func newSaveConns(addr string, signature int32) *saveConns {
 	return &saveConns{addr: addr, dialer: net.Dialer{KeepAlive: 30 * time.Second},
-		query: signatureParam + "=" + strconv.FormatInt(int64(signature), 10)}
+		query: server.SignatureParam + "=" + strconv.FormatInt(int64(signature), 10)}
 }
 
 // put sends one save of the encoded entry b and waits for the answer.

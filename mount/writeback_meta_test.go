@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"weedfs.dev/weed/filer/server"
+	"weedfs.dev/weed/mount"
 )
 
 // TestCreatedFileSavedWhileOpen: the entry of a file created and still
@@ -40,5 +41,38 @@ func TestCreatedFileSavedWhileOpen(t *testing.T) {
 		// the file open.
 		t.Cleanup(func() { f.Close() })
 		eventually(t, 3*time.Second, func() error { return onFiler("/" + name) })
+	}
+}
+
+// TestOwnChangesNotEchoed: the filer leaves this mount's own changes out
+// of the change feed it reads (the mount signs them), while changes of
+// another client still arrive.
+func TestOwnChangesNotEchoed(t *testing.T) {
+	requireFUSE(t)
+	fe := newFilerEnv(t)
+	a, ma := fe.mount(t)
+	b, _ := fe.mount(t)
+	const files = 30
+	if err := os.Mkdir(filepath.Join(a, "mine"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < files; i++ {
+		if err := os.WriteFile(filepath.Join(a, "mine", fmt.Sprint(i)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(b, "theirs"), []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() error {
+		if n := mount.FeedEvents(ma.FS); n < 1 {
+			return fmt.Errorf("the other mount's change has not arrived (%d events)", n)
+		}
+		return nil
+	})
+	// The feed is in the filer's order, and the other mount's change was
+	// made after all of this one's: echoes, were there any, came first.
+	if n := mount.FeedEvents(ma.FS); n >= files {
+		t.Fatalf("the mount read %d events after making %d changes and seeing one of another mount's: its own came back", n, files+1)
 	}
 }
