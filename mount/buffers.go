@@ -111,33 +111,25 @@ func (p *bufferPool) trim() {
 	}
 }
 
-// fillPiece is how much of a write fill copies before summing it: small
-// enough to stay in the core's cache between the two. A copy of 1 MiB or
-// more (a whole FUSE write) goes around the cache (non-temporal stores),
-// and summing it afterwards read it back from memory, which cost the
-// mount as much as it saved the volume server.
-const fillPiece = 64 << 10
-
 // fill copies p to w.data at in, before start and end take it in, and
 // keeps w's running checksum. The volume server stores the sum as the
 // chunk's needle checksum (end to end, see client/localput) instead of
 // reading the bytes once more, cold in its core's cache. Only a write
 // continuing the summed range, in order, extends it; any other loses it
 // for good, and the upload leaves the checksum to the server.
+//
+// The sum is of p, the FUSE request the kernel just wrote (in cache),
+// before the copy: a copy of 1 MiB or more (a whole FUSE write) goes
+// around the cache (non-temporal stores), so summing the buffer after it
+// read it back from memory and cost the mount what it saved the volume
+// server; copying in cached pieces costs the stores' reads of memory.
 func (w *wbuf) fill(in int64, p []byte) {
 	if w.crcLost || in != w.end {
 		w.crcLost = true
-		copy(w.data[in:], p)
-		return
+	} else {
+		w.crc = needle.UpdateCRC(w.crc, p)
 	}
-	for len(p) > 0 {
-		n := min(len(p), fillPiece)
-		piece := w.data[in : in+int64(n)]
-		copy(piece, p[:n])
-		w.crc = needle.UpdateCRC(w.crc, piece)
-		in += int64(n)
-		p = p[n:]
-	}
+	copy(w.data[in:], p)
 }
 
 // dataCRC is the checksum of w.data[w.start:w.end], nil when lost.

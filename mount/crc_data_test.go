@@ -71,7 +71,7 @@ func TestWriteBufferCRC(t *testing.T) {
 
 	// In order from 100 into the second chunk, pieces of odd sizes.
 	off := int64(cs + 100)
-	for _, n := range []int{1, 4095, 7, 20000, fillPiece, 3*fillPiece + 5, 1} {
+	for _, n := range []int{1, 4095, 7, 20000, 64 << 10, 3*(64<<10) + 5, 500000, 1} {
 		f.write(bytesOf(n), off)
 		off += int64(n)
 		wantCRC(t, "in-order writes", f.active, true)
@@ -188,6 +188,15 @@ func BenchmarkWriteBufferFill(b *testing.B) {
 		{"copy-then-sum", func(w *wbuf, in int64, p []byte) {
 			copy(w.data[in:], p)
 			w.crc = needle.UpdateCRC(w.crc, w.data[in:in+int64(len(p))])
+		}},
+		{"copy-pieces-sum", func(w *wbuf, in int64, p []byte) {
+			for len(p) > 0 {
+				n := min(len(p), 64<<10)
+				copy(w.data[in:], p[:n])
+				w.crc = needle.UpdateCRC(w.crc, w.data[in:in+int64(n)])
+				in += int64(n)
+				p = p[n:]
+			}
 		}},
 		{"fill", (*wbuf).fill},
 	} {
