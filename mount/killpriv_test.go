@@ -22,7 +22,10 @@ func TestKillSuidSgid(t *testing.T) {
 		t.Skip("needs root (files of another owner, and a writer without CAP_FSETID)")
 	}
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("no setpriv")
+		if os.Getenv("CI") == "true" {
+			t.Fatal("setpriv (util-linux) is missing under CI")
+		}
+		t.Skip("no setpriv (util-linux)")
 	}
 	fe := newFilerEnv(t)
 	dir := t.TempDir()
