@@ -49,8 +49,12 @@
 // 64 MiB block cache are what the store may hold in memory. Every level
 // has a bloom filter (10 bits a key): a create looks up a path that does
 // not exist yet, which without filters reads a block of every table that
-// may hold it. KvScanKeys lists keys without copying values out, for the
-// change feed.
+// may hold it. Blocks are compressed (snappy) in the last level only:
+// with compression on every level, the third extraction of Go's src into a
+// mount spent 11.6% of the filer's CPU in compactions, mostly snappy, and
+// 4.62 CPU-s in all; without it above the last level 0.5% and 4.29
+// (the store takes more disk before data reaches the last level).
+// KvScanKeys lists keys without copying values out, for the change feed.
 //
 // Through filer.Store (go test -run x -bench Store -benchtime 2s
 // ./filer/stores/embedded/), entries with two chunks: 6,000 - 22,700

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"weedfs.dev/weed/filer"
@@ -57,6 +58,14 @@ func pebbleOptions(log *slog.Logger) *pebble.Options {
 	o := &pebble.Options{Logger: pebbleLogger{log}, CacheSize: cacheSize, MemTableSize: memTableSize}
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
+		// Blocks are compressed in the last level only, where data
+		// settles: snappy on every flush and on each compaction on the
+		// way down cost more CPU than the saves themselves.
+		compress := sstable.NoCompression
+		if i == len(o.Levels)-1 {
+			compress = sstable.SnappyCompression
+		}
+		o.Levels[i].Compression = func() *sstable.CompressionProfile { return compress }
 	}
 	return o
 }
